@@ -1,0 +1,343 @@
+"""The law of judicial e-auctions as pure functions (../shared/judicial-auction-rules.md).
+
+Nothing here touches the database, the clock or the network: callers pass in every fact and get
+back a decision. Each function cites the rule it enforces; refusals carry the rule ID so forms,
+the API and the bidding socket can name it. Money is Decimal in yuan; datetimes are aware.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # fits MONEY_MAX_DIGITS = 14
+
+FIRST_ROUND_MIN_RATIO = Decimal("0.70")  # PR1
+REAUCTION_MAX_CUT = Decimal("0.20")  # PR2
+DEPOSIT_MIN_RATIO = Decimal("0.05")  # PR3
+DEPOSIT_MAX_RATIO = Decimal("0.20")  # PR3
+NOTICE_FIRST_MOVABLE = timedelta(days=15)  # AN1
+NOTICE_FIRST_IMMOVABLE = timedelta(days=30)  # AN1
+NOTICE_REAUCTION_MOVABLE = timedelta(days=7)  # AN2
+NOTICE_REAUCTION_IMMOVABLE = timedelta(days=15)  # AN2
+MIN_BIDDING_PERIOD = timedelta(hours=24)  # BI1
+SOFT_CLOSE_WINDOW = timedelta(minutes=5)  # BI2
+REFERENCE_VALIDITY_GRACE_MONTHS = 6  # RP3
+REFERENCE_START_REMINDER = timedelta(days=10)  # RP4
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a rule refuses: the rule ID, the form field it concerns and a message naming the rule."""
+
+    rule: str
+    field: str
+    code: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.rule}：{self.message}"
+
+
+# --- Money ------------------------------------------------------------------------------------
+def parse_amount(raw) -> Decimal | None:
+    """A positive yuan amount with at most two decimals and within range, or None."""
+    if isinstance(raw, bool | float):
+        return None  # floats never carry money; JSON numbers arrive as strings or ints
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
+        return None
+    if value != value.quantize(CENT):
+        return None
+    return value.quantize(CENT)
+
+
+def percent_of(value: Decimal, ratio: Decimal) -> Decimal:
+    """ratio × value rounded up to the cent: a boundary is never rounded in the bidder's favour."""
+    return (value * ratio).quantize(CENT, rounding="ROUND_CEILING")
+
+
+# --- Scheduling a round -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RoundTerms:
+    """Everything the law looks at when a court schedules an auction round."""
+
+    round_no: int  # 1 for the first round, 2+ for re-auctions
+    is_immovable: bool
+    reference_price: Decimal
+    reference_valid_until: date
+    starting_price: Decimal
+    increment: Decimal
+    deposit: Decimal
+    announce_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    previous_starting_price: Decimal | None = None
+
+
+def check_notice_period(
+    is_immovable: bool, is_first_round: bool, announce_at: datetime, starts_at: datetime
+) -> Refusal | None:
+    """AN1 (first round: 15 days movables, 30 immovables) and AN2 (re-auction: 7 / 15 days)."""
+    if is_first_round:
+        rule, minimum = "AN1", NOTICE_FIRST_IMMOVABLE if is_immovable else NOTICE_FIRST_MOVABLE
+    else:
+        rule, minimum = (
+            "AN2",
+            NOTICE_REAUCTION_IMMOVABLE if is_immovable else NOTICE_REAUCTION_MOVABLE,
+        )
+    if starts_at - announce_at < minimum:
+        return Refusal(
+            rule,
+            "starts_at",
+            "notice_too_short",
+            _("公告发布至竞价开始不得少于%(days)s日") % {"days": minimum.days},
+            {"days": minimum.days},
+        )
+    return None
+
+
+def check_first_round_starting_price(starting_price: Decimal, reference_price: Decimal) -> Refusal | None:
+    """PR1: the first-round starting price is at least 70% of the reference price."""
+    minimum = percent_of(reference_price, FIRST_ROUND_MIN_RATIO)
+    if starting_price < minimum:
+        return Refusal(
+            "PR1",
+            "starting_price",
+            "starting_price_too_low",
+            _("一拍起拍价不得低于参考价的70%%（不低于 ¥%(minimum)s）") % {"minimum": minimum},
+            {"minimum": str(minimum)},
+        )
+    return None
+
+
+def check_reauction_starting_price(starting_price: Decimal, previous_starting_price: Decimal) -> Refusal | None:
+    """PR2: a re-auction may cut the previous round's starting price by at most 20%."""
+    minimum = percent_of(previous_starting_price, 1 - REAUCTION_MAX_CUT)
+    if starting_price < minimum:
+        return Refusal(
+            "PR2",
+            "starting_price",
+            "reduction_too_large",
+            _("再次拍卖的起拍价降价幅度不得超过前次起拍价的20%%（不低于 ¥%(minimum)s）") % {"minimum": minimum},
+            {"minimum": str(minimum)},
+        )
+    return None
+
+
+def check_deposit(deposit: Decimal, starting_price: Decimal) -> Refusal | None:
+    """PR3: the deposit is between 5% and 20% of the starting price."""
+    low = percent_of(starting_price, DEPOSIT_MIN_RATIO)
+    high = (starting_price * DEPOSIT_MAX_RATIO).quantize(CENT, rounding="ROUND_FLOOR")
+    if not low <= deposit <= high:
+        return Refusal(
+            "PR3",
+            "deposit",
+            "deposit_out_of_range",
+            _("保证金应在起拍价的5%%至20%%之间（¥%(low)s 至 ¥%(high)s）") % {"low": low, "high": high},
+            {"low": str(low), "high": str(high)},
+        )
+    return None
+
+
+def check_increment(increment: Decimal) -> Refusal | None:
+    """PR4: the court sets a positive bid increment."""
+    if increment <= 0:
+        return Refusal("PR4", "increment", "increment_not_positive", _("加价幅度必须大于零"))
+    return None
+
+
+def check_bidding_period(starts_at: datetime, ends_at: datetime) -> Refusal | None:
+    """BI1: the bidding period lasts at least 24 hours."""
+    if ends_at - starts_at < MIN_BIDDING_PERIOD:
+        return Refusal("BI1", "ends_at", "bidding_period_too_short", _("竞价时间不得少于24小时"))
+    return None
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def check_reference_validity(valid_until: date, announce_on: date, is_first_round: bool) -> Refusal | None:
+    """RP3: first-round announcements fall within the reference price's validity; later rounds may
+    proceed up to six months past it; beyond that a new reference price is needed."""
+    if is_first_round and announce_on > valid_until:
+        return Refusal(
+            "RP3",
+            "announce_at",
+            "reference_price_expired",
+            _("参考价已于%(date)s失效，一拍公告须在有效期内发布") % {"date": valid_until.isoformat()},
+        )
+    grace_end = add_months(valid_until, REFERENCE_VALIDITY_GRACE_MONTHS)
+    if announce_on > grace_end:
+        return Refusal(
+            "RP3",
+            "announce_at",
+            "reference_price_expired",
+            _("参考价有效期届满已超过六个月（%(date)s），须重新确定参考价") % {"date": grace_end.isoformat()},
+        )
+    return None
+
+
+def reference_validity_end(valuation_date: date) -> date:
+    """RP3: a reference price is valid for at most one year."""
+    return add_months(valuation_date, 12)
+
+
+def start_reminder_due(fixed_on: date, today: date) -> bool:
+    """RP4: the sale should start within 10 days of fixing the reference price (a reminder only)."""
+    return today - fixed_on > REFERENCE_START_REMINDER
+
+
+def check_round_terms(terms: RoundTerms, announce_on: date) -> list[Refusal]:
+    """Every rule that applies when a court schedules a round; an empty list means lawful.
+
+    `announce_on` is the announcement's calendar date in the court's time zone (RP3 counts days).
+    """
+    first = terms.round_no == 1
+    checks = [
+        check_notice_period(terms.is_immovable, first, terms.announce_at, terms.starts_at),
+        check_first_round_starting_price(terms.starting_price, terms.reference_price)
+        if first or terms.previous_starting_price is None
+        else check_reauction_starting_price(terms.starting_price, terms.previous_starting_price),
+        check_deposit(terms.deposit, terms.starting_price),
+        check_increment(terms.increment),
+        check_bidding_period(terms.starts_at, terms.ends_at),
+        check_reference_validity(terms.reference_valid_until, announce_on, first),
+    ]
+    return [refusal for refusal in checks if refusal is not None]
+
+
+# --- Bidding ----------------------------------------------------------------------------------
+class BidCode(StrEnum):
+    """Machine-readable refusal codes shared by the socket, the HTTP endpoint and the page."""
+
+    INVALID_AMOUNT = "invalid_amount"
+    NOT_STARTED = "auction_not_started"
+    CLOSED = "auction_closed"
+    SUSPENDED = "auction_suspended"
+    DEPOSIT_MISSING = "deposit_missing"
+    ALREADY_LEADING = "already_leading"
+    TOO_LOW = "too_low"
+    NOT_A_MULTIPLE = "not_a_multiple"
+
+
+class BidRefused(Exception):
+    def __init__(self, code: BidCode, rule: str, message: str, **params):
+        super().__init__(message)
+        self.code, self.rule, self.message, self.params = code, rule, message, params
+
+
+@dataclass(frozen=True)
+class AuctionState:
+    """What the bid rules need to know about a round, read under its row lock."""
+
+    status: str  # an auctions.models.Auction.Status value
+    starts_at: datetime
+    ends_at: datetime
+    starting_price: Decimal
+    increment: Decimal
+    current_price: Decimal | None
+    leader_id: int | None  # registration id of the current highest bid
+    leader_priority_rank: int | None  # 1 is the highest priority (BD5)
+
+
+@dataclass(frozen=True)
+class BidderState:
+    registration_id: int
+    priority_rank: int | None
+    deposit_secured: bool  # BD1, with BD2's exemption for the applicant already applied
+
+
+@dataclass(frozen=True)
+class BidAccepted:
+    amount: Decimal
+    ends_at: datetime
+    extended: bool
+
+
+# Statuses in which a bid inside the bidding period is considered; "announced" covers a clock
+# worker that has not yet marked the round live: time decides, not the worker (BI2).
+BIDDABLE_STATUSES = frozenset({"announced", "live"})
+SUSPENDED_STATUSES = frozenset({"suspended"})
+
+
+def minimum_bid(state: AuctionState, bidder: BidderState) -> Decimal:
+    """The lowest amount this bidder may bid now (PR4, BD5)."""
+    if state.current_price is None:
+        return state.starting_price
+    if may_match(state, bidder):
+        return state.current_price
+    return state.current_price + state.increment
+
+
+def may_match(state: AuctionState, bidder: BidderState) -> bool:
+    """BD5: a priority holder may bid equal to the highest bid when equal price would make it win:
+    the leader is an ordinary bidder or a holder of lower rank (a larger rank number)."""
+    if bidder.priority_rank is None or state.current_price is None:
+        return False
+    return state.leader_priority_rank is None or bidder.priority_rank < state.leader_priority_rank
+
+
+def evaluate_bid(state: AuctionState, bidder: BidderState, raw_amount, received_at: datetime) -> BidAccepted:
+    """Decides one bid by the server's receive time; raises BidRefused with the rule it breaks.
+
+    BI2: received within the last 5 minutes, the end moves to received_at + 5 minutes, repeatedly.
+    PR4: the first bid is start + k×increment (k ≥ 0), later bids current + k×increment (k ≥ 1),
+    except a priority holder's matching bid (BD5). BD1/BD2: no secured deposit, no bid.
+    """
+    if state.status in SUSPENDED_STATUSES:
+        raise BidRefused(BidCode.SUSPENDED, "FA4", _("拍卖已暂缓"))
+    if state.status not in BIDDABLE_STATUSES or received_at >= state.ends_at:
+        raise BidRefused(BidCode.CLOSED, "BI2", _("竞价已结束"))
+    if received_at < state.starts_at:
+        raise BidRefused(BidCode.NOT_STARTED, "BI1", _("竞价尚未开始"))
+    if not bidder.deposit_secured:
+        raise BidRefused(BidCode.DEPOSIT_MISSING, "BD1", _("未交纳保证金，不能出价"))
+    if state.leader_id == bidder.registration_id:
+        raise BidRefused(BidCode.ALREADY_LEADING, "PR4", _("您已是当前最高出价者"))
+    amount = parse_amount(raw_amount)
+    if amount is None:
+        raise BidRefused(BidCode.INVALID_AMOUNT, "PR4", _("出价须为正数金额，最多两位小数"))
+    lowest = minimum_bid(state, bidder)
+    if amount < lowest:
+        raise BidRefused(
+            BidCode.TOO_LOW,
+            "PR4",
+            _("出价不得低于 ¥%(minimum)s") % {"minimum": lowest},
+            minimum=str(lowest),
+        )
+    base = state.starting_price if state.current_price is None else state.current_price
+    if (amount - base) % state.increment != 0:
+        raise BidRefused(
+            BidCode.NOT_A_MULTIPLE,
+            "PR4",
+            _("出价须为 ¥%(base)s 加整数倍加价幅度 ¥%(increment)s") % {"base": base, "increment": state.increment},
+            base=str(base),
+            increment=str(state.increment),
+        )
+    window_end = received_at + SOFT_CLOSE_WINDOW
+    if window_end > state.ends_at:
+        return BidAccepted(amount, window_end, True)
+    return BidAccepted(amount, state.ends_at, False)
+
+
+def closing_result(state: AuctionState) -> str:
+    """BI3, BI5: the highest valid bid at the end buys the lot (one bidder at the starting price
+    suffices); with no valid bid the round fails (流拍). Returns "sold" or "failed"."""
+    has_valid_leader = state.leader_id is not None and state.current_price is not None
+    return "sold" if has_valid_leader and state.current_price >= state.starting_price else "failed"

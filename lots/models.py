@@ -1,0 +1,311 @@
+"""Courts, enforcement cases, parties, lots, reference prices and the case disposal record.
+
+Rows here are changed only through lots/services.py (and auctions/services.py for rounds).
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from .pii import EncryptedTextField
+from .validators import validate_case_number
+
+
+def money_field(verbose_name, **kwargs):
+    """CNY money with two decimal places; the one shape every amount in the project has."""
+    return MoneyField(
+        verbose_name,
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default_currency="CNY",
+        currency_choices=settings.CURRENCY_CHOICES,
+        **kwargs,
+    )
+
+
+class AppraisalAgency(models.Model):
+    name = models.CharField(_("名称"), max_length=120, unique=True)
+    phone = models.CharField(_("电话"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("评估机构")
+        verbose_name_plural = _("评估机构")
+
+    def __str__(self):
+        return self.name
+
+
+class Court(models.Model):
+    name = models.CharField(_("法院名称"), max_length=100, unique=True)
+    code = models.CharField(_("法院代字"), max_length=12, unique=True, help_text=_("如 京0105"))
+    province = models.CharField(_("省份"), max_length=20)
+    region = models.CharField(_("地区"), max_length=60)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
+    panel = models.ManyToManyField(AppraisalAgency, verbose_name=_("评估机构名单"), related_name="courts", blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("法院")
+        verbose_name_plural = _("法院")
+
+    def __str__(self):
+        return self.name
+
+
+class CourtStaff(models.Model):
+    class Role(models.TextChoices):
+        JUDGE = "judge", _("法官")
+        CLERK = "clerk", _("书记员")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="court_staff")
+    court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices)
+    name = models.CharField(_("姓名"), max_length=40)
+    office_phone = models.CharField(_("办公电话"), max_length=40)
+
+    class Meta:
+        verbose_name = _("法院工作人员")
+        verbose_name_plural = _("法院工作人员")
+
+    def __str__(self):
+        return f"{self.name}（{self.get_role_display()}）"
+
+
+class EnforcementCase(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("执行中")
+        CLOSED = "closed", _("已结案")
+
+    court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="cases")
+    number = models.CharField(_("案号"), max_length=40, unique=True, validators=[validate_case_number])
+    cause = models.CharField(_("案由"), max_length=100)
+    filed_on = models.DateField(_("立案日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    judge = models.ForeignKey(
+        CourtStaff,
+        verbose_name=_("承办法官"),
+        on_delete=models.PROTECT,
+        related_name="judged_cases",
+    )
+    clerk = models.ForeignKey(
+        CourtStaff,
+        verbose_name=_("书记员"),
+        on_delete=models.PROTECT,
+        related_name="clerked_cases",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-filed_on", "-id"]
+        verbose_name = _("执行案件")
+        verbose_name_plural = _("执行案件")
+
+    def __str__(self):
+        return self.number
+
+
+class Party(models.Model):
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", _("申请执行人")
+        RESPONDENT = "respondent", _("被执行人")
+        AGENT = "agent", _("委托代理人")
+        REPRESENTATIVE = "representative", _("法定代表人")
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("自然人")
+        ORGANISATION = "organisation", _("法人或其他组织")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("诉讼地位"), max_length=16, choices=Role.choices)
+    kind = models.CharField(_("类型"), max_length=14, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("姓名或名称"), max_length=100)
+    id_number = EncryptedTextField(_("证件号码"), blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_masked = models.CharField(_("证件号码"), max_length=32, blank=True, editable=False)
+    phone = EncryptedTextField(_("电话"), blank=True)
+    phone_masked = models.CharField(_("电话"), max_length=24, blank=True, editable=False)
+    address = EncryptedTextField(_("住址"), blank=True)
+    address_masked = models.CharField(_("住址"), max_length=200, blank=True, editable=False)
+    represents = models.ForeignKey(
+        "self",
+        verbose_name=_("代理或代表的当事人"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="agents",
+    )
+    claim_amount = money_field(_("申请执行标的额"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "role", "id"]
+        verbose_name = _("当事人")
+        verbose_name_plural = _("当事人")
+
+    def __str__(self):
+        return f"{self.get_role_display()} {self.name}"
+
+
+class Lot(models.Model):
+    class Category(models.TextChoices):
+        REAL_ESTATE = "real_estate", _("房产")
+        VEHICLE = "vehicle", _("机动车")
+        EQUITY = "equity", _("股权")
+        LAND_USE = "land_use", _("土地使用权")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        LISTED = "listed", _("处置中")
+        SOLD = "sold", _("已成交")
+        SATISFIED = "satisfied", _("以物抵债")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    # Categories that are registered immovables (AN1, AN2 use the longer notice periods).
+    IMMOVABLE_CATEGORIES = frozenset({Category.REAL_ESTATE, Category.LAND_USE})
+
+    court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="lots")
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="lots")
+    category = models.CharField(_("类别"), max_length=16, choices=Category.choices)
+    is_immovable = models.BooleanField(_("不动产"))
+    title = models.CharField(_("标的物名称"), max_length=200)
+    description = models.TextField(_("标的物介绍"))
+    location = models.CharField(_("所在地"), max_length=200)
+    known_defects = models.TextField(_("已知瑕疵"), blank=True)
+    encumbrances = models.TextField(_("权利负担"), blank=True)
+    occupancy = models.TextField(_("占有使用情况"), blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("标的物")
+        verbose_name_plural = _("标的物")
+
+    def __str__(self):
+        return self.title
+
+    def current_reference_price(self):
+        return self.reference_prices.order_by("-valuation_date", "-id").first()
+
+
+class LotPhoto(models.Model):
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to="lots/photos/%Y/%m/")
+    caption = models.CharField(_("说明"), max_length=120, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class LotDocument(models.Model):
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("文件名称"), max_length=120)
+    file = models.FileField(_("文件"), upload_to="lots/documents/%Y/%m/")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class AgencyDraw(models.Model):
+    """The recorded random draw of an appraisal agency from the court's panel (RP2)."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="agency_draws")
+    candidates = models.JSONField(_("候选机构"))
+    seed = models.CharField(_("随机种子"), max_length=64)
+    method = models.CharField(_("抽取方法"), max_length=200)
+    result = models.ForeignKey(AppraisalAgency, verbose_name=_("抽中机构"), on_delete=models.PROTECT)
+    drawn_at = models.DateTimeField(_("抽取时间"))
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["-drawn_at"]
+
+
+class ReferencePrice(models.Model):
+    """A reference-price result (RP1) with its validity (RP3)."""
+
+    class Method(models.TextChoices):
+        AGREED = "agreed", _("当事人议价")
+        DIRECTED = "directed", _("定向询价")
+        ONLINE = "online", _("网络询价")
+        APPRAISAL = "appraisal", _("委托评估")
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="reference_prices")
+    method = models.CharField(_("确定方式"), max_length=10, choices=Method.choices)
+    value = money_field(_("参考价"))
+    valuation_date = models.DateField(_("价值时点"))
+    valid_until = models.DateField(_("有效期至"))
+    fixed_on = models.DateField(_("确定日期"), default=date.today)
+    agency = models.ForeignKey(
+        AppraisalAgency, verbose_name=_("评估机构"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    draw = models.OneToOneField(AgencyDraw, on_delete=models.PROTECT, null=True, blank=True)
+    report = models.FileField(_("评估报告"), upload_to="lots/reports/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-valuation_date", "-id"]
+        verbose_name = _("参考价")
+        verbose_name_plural = _("参考价")
+
+
+class DisposalRecord(models.Model):
+    """Append-only timeline of every disposal step of a case (PD5), written by the service that acts."""
+
+    class Kind(models.TextChoices):
+        REFERENCE_PRICE_SET = "reference_price_set", _("确定参考价")
+        AGENCY_DRAWN = "agency_drawn", _("摇号选定评估机构")
+        ROUND_SCHEDULED = "round_scheduled", _("拍卖轮次已排期")
+        ANNOUNCEMENT_PUBLISHED = "announcement_published", _("发布拍卖公告")
+        ANNOUNCEMENT_AMENDED = "announcement_amended", _("发布公告更正")
+        ROUND_STARTED = "round_started", _("开始竞价")
+        ROUND_EXTENDED = "round_extended", _("竞价延时")
+        ROUND_SUSPENDED = "round_suspended", _("暂缓拍卖")
+        ROUND_RESUMED = "round_resumed", _("恢复拍卖")
+        ROUND_WITHDRAWN = "round_withdrawn", _("撤回拍卖")
+        ROUND_SOLD = "round_sold", _("拍卖成交")
+        ROUND_FAILED = "round_failed", _("流拍")
+        CONFIRMATION_ISSUED = "confirmation_issued", _("生成成交确认书")
+        DEPOSIT_APPLIED = "deposit_applied", _("保证金抵作价款")
+        DEPOSIT_FORFEITED = "deposit_forfeited", _("保证金不予退还")
+        BALANCE_PAID = "balance_paid", _("尾款付清")
+        PROCEEDS_RECEIVED = "proceeds_received", _("价款进入法院账户")
+        REAUCTION_SCHEDULED = "reauction_scheduled", _("安排重新拍卖")
+        SALE_STARTED = "sale_started", _("变卖")
+        SATISFACTION_IN_KIND = "satisfaction_in_kind", _("以物抵债")
+        PROPERTY_DELIVERED = "property_delivered", _("交付财产")
+        OUTAGE_EXTENSION = "outage_extension", _("平台故障延时")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="disposal_records")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="disposal_records")
+    auction = models.ForeignKey(
+        "auctions.Auction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disposal_records",
+    )
+    kind = models.CharField(_("处置步骤"), max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=60)
+    amount = money_field(_("金额"), null=True, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("处置记录")
+        verbose_name_plural = _("处置记录")

@@ -1,0 +1,74 @@
+"""Fixtures shared by the suite: personas, a live daphne server, the clock worker and a browser."""
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+from tests.browser import browser  # noqa: F401  (fixture)
+from tests.servers import live_processes  # noqa: F401  (fixture)
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`services` tests (concurrency, several processes) run in the PostgreSQL + Redis pass."""
+    if ON_POSTGRES and settings.REDIS_URL:
+        return
+    skip = pytest.mark.skip(reason="runs in the PostgreSQL + Redis pass of `make test`")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def court(db):
+    return factories.make_court(code="京0105", name="北京市朝阳区人民法院")
+
+
+@pytest.fixture
+def other_court(db):
+    return factories.make_court(code="沪0101", name="上海市黄浦区人民法院")
+
+
+@pytest.fixture
+def clerk(court):
+    return factories.make_staff(court, username="clerk")
+
+
+@pytest.fixture
+def clerk_b(other_court):
+    return factories.make_staff(other_court, username="clerk_b")
+
+
+@pytest.fixture
+def case(court):
+    return factories.make_case(court)
+
+
+@pytest.fixture
+def lot(case):
+    return factories.make_lot(case)
+
+
+@pytest.fixture
+def live_auction(lot):
+    return factories.make_auction(lot)
+
+
+@pytest.fixture
+def alice(live_auction):
+    user = factories.make_bidder("alice", "艾丽丝")
+    factories.register(live_auction, user, secured=True)
+    return user
+
+
+@pytest.fixture
+def bob(live_auction):
+    user = factories.make_bidder("bob", "鲍勃")
+    factories.register(live_auction, user, secured=False)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    return factories.make_bidder("charlie", "查理")
