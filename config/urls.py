@@ -3,9 +3,18 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from config.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", api.urls),
+    path("console/", include("lots.urls")),
+    path("payments/", include("payments.urls")),
+    path("", include("bidding.urls")),
+    path("", include("bidding.page_urls")),
+    path("", include("auctions.urls")),
 ]
 
 if settings.SERVE_MEDIA:

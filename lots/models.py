@@ -309,3 +309,35 @@ class DisposalRecord(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
+
+
+class CourtApiToken(models.Model):
+    """A court system's credential for the integration API. Only a hash of the secret is stored."""
+
+    court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(_("用途"), max_length=80)
+    prefix = models.CharField(max_length=12, unique=True, help_text=_("令牌前缀，用于识别"))
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a court API create, returned again for a retry with the same key."""
+
+    court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=120)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["court", "key"], name="idempotency_key_per_court")]
