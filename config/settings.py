@@ -95,8 +95,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL")
+# Lets several test runs share one machine without sharing a test database.
+TEST_DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{TEST_DB_SUFFIX}"}
 else:
     SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", VAR_DIR / "db.sqlite3"))
     DATABASES = {
@@ -111,7 +114,7 @@ else:
                 "timeout": 20,
             },
             # A file, not memory: browser and multi-process tests share it with daphne processes.
-            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+            "TEST": {"NAME": str(VAR_DIR / f"test-db{TEST_DB_SUFFIX}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
