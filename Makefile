@@ -56,9 +56,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Compiles the .po catalogues with Babel, so no GNU gettext is needed on the machine.
+# Re-extracts and compiles the English catalogue (needs GNU gettext: apt-get install gettext).
+# The compiled .mo files are committed, so running the site needs no gettext.
 messages: $(STAMP)
-	$(PY) manage.py compile_catalogues
+	$(PY) manage.py makemessages -l en --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -d djangojs -l en --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages -l en --ignore '.venv/*'
 
 bench: $(STAMP)
 	$(PY) -m bench.run --out bench/results.md
