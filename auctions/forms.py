@@ -1,0 +1,69 @@
+"""The round form shared by the court console and the court API.
+
+clean() runs the same rule checks as auctions.services.schedule_round, so each refusal appears on
+its field with the rule ID ("PR1：…" on starting_price) before anything is saved.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from lots.forms import AmountField, ServiceForm
+from lots.models import Lot
+
+from . import services
+from .models import Auction
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class RoundForm(ServiceForm):
+    """Schedules the next round of `lot` (a re-auction follows its failed round automatically, FA1),
+    or edits `instance`, a round not yet announced (AN6)."""
+
+    starting_price = AmountField(label=_("起拍价（元）"), help_text=_("一拍不低于参考价的70%（PR1）"))
+    increment = AmountField(label=_("加价幅度（元）"))
+    deposit = AmountField(label=_("保证金（元）"), help_text=_("起拍价的5%至20%（PR3）"))
+    announce_at = forms.DateTimeField(label=_("公告发布时间"), widget=DATETIME_WIDGET)
+    starts_at = forms.DateTimeField(label=_("竞价开始时间"), widget=DATETIME_WIDGET)
+    ends_at = forms.DateTimeField(label=_("竞价结束时间"), widget=DATETIME_WIDGET, help_text=_("不少于24小时（BI1）"))
+    balance_due_at = forms.DateTimeField(label=_("尾款截止时间"), widget=DATETIME_WIDGET)
+    court_text = forms.CharField(
+        label=_("法院补充内容"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("将附在系统生成的公告之后"),
+    )
+
+    def __init__(self, *args, court, lot: Lot, instance: Auction | None = None, **kwargs):
+        self.lot = lot
+        self.instance = instance
+        self.previous = instance.previous if instance else services.previous_round_for(lot)
+        if instance is not None and "initial" not in kwargs:
+            terms = services.current_terms(instance)
+            kwargs["initial"] = {**terms.__dict__, "court_text": instance.announcement.court_text}
+        super().__init__(*args, court=court, **kwargs)
+
+    @property
+    def round_label(self) -> str:
+        if self.instance is not None:
+            return self.instance.round_label
+        return Auction(round_no=self.previous.round_no + 1 if self.previous else 1).round_label
+
+    def clean(self):
+        data = super().clean()
+        if not set(services.TERM_FIELDS) <= data.keys():
+            return data  # a field error already explains what is missing
+        terms = services.Terms(**{name: data[name] for name in services.TERM_FIELDS})
+        try:
+            refusals = services.round_refusals(self.lot, terms, previous=self.previous, editing=self.instance)
+        except ValidationError as error:
+            self.add_service_error(error)
+            return data
+        self.add_refusals(refusals)
+        return data
+
+    def perform(self, actor, data):
+        if self.instance is None:
+            return services.schedule_round(self.lot, actor, previous=self.previous, **data)
+        return services.update_round(self.instance, actor, **data)
