@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
@@ -27,6 +28,12 @@ MIN_BIDDING_PERIOD = timedelta(hours=24)  # BI1
 SOFT_CLOSE_WINDOW = timedelta(minutes=5)  # BI2
 REFERENCE_VALIDITY_GRACE_MONTHS = 6  # RP3
 REFERENCE_START_REMINDER = timedelta(days=10)  # RP4
+REAUCTION_WITHIN = timedelta(days=30)  # FA1
+SALE_PERIOD = timedelta(days=60)  # FA2
+RESUME_WITHIN = timedelta(days=5)  # FA4
+DEPOSIT_RELEASE_WITHIN = timedelta(hours=24)  # ST2
+PARTY_ACCESS_MONTHS = 1  # PD3
+SHIELDING_WORKING_DAYS = 5  # PD4
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,8 @@ def check_bidding_period(starts_at: datetime, ends_at: datetime) -> Refusal | No
 
 
 def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day when it has no such day (Civil Code
+    art. 202): Aug 31 + 6 months is the last day of February."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     for candidate in (day.day, 30, 29, 28):
@@ -193,6 +202,26 @@ def check_reference_validity(valid_until: date, announce_on: date, is_first_roun
     return None
 
 
+def check_reference_validity_at_sale(valid_until: date, sale_on: date) -> Refusal | None:
+    """RP3 (RPR 27: "拍卖、变卖时未超过有效期六个月"): the sale itself, counted from the day bidding
+    starts, falls no later than six months after the reference price's validity ends."""
+    grace_end = add_months(valid_until, REFERENCE_VALIDITY_GRACE_MONTHS)
+    if sale_on > grace_end:
+        return Refusal(
+            "RP3",
+            "starts_at",
+            "reference_price_expired_at_sale",
+            _("竞价开始日不得晚于参考价有效期届满后六个月（%(date)s），否则须重新确定参考价")
+            % {"date": grace_end.isoformat()},
+        )
+    return None
+
+
+def court_date(moment: datetime) -> date:
+    """The calendar day of `moment` where the courts count days (settings.TIME_ZONE)."""
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
 def reference_validity_end(valuation_date: date) -> date:
     """RP3: a reference price is valid for at most one year."""
     return add_months(valuation_date, 12)
@@ -217,7 +246,8 @@ def check_round_terms(terms: RoundTerms, announce_on: date) -> list[Refusal]:
         check_deposit(terms.deposit, terms.starting_price),
         check_increment(terms.increment),
         check_bidding_period(terms.starts_at, terms.ends_at),
-        check_reference_validity(terms.reference_valid_until, announce_on, first),
+        check_reference_validity(terms.reference_valid_until, announce_on, first)
+        or check_reference_validity_at_sale(terms.reference_valid_until, court_date(terms.starts_at)),
     ]
     return [refusal for refusal in checks if refusal is not None]
 
@@ -341,3 +371,178 @@ def closing_result(state: AuctionState) -> str:
     suffices); with no valid bid the round fails (流拍). Returns "sold" or "failed"."""
     has_valid_leader = state.leader_id is not None and state.current_price is not None
     return "sold" if has_valid_leader and state.current_price >= state.starting_price else "failed"
+
+
+# --- After the auction ------------------------------------------------------------------------
+def balance_due(price: Decimal, deposit: Decimal) -> Decimal:
+    """ST2, ST3: the winner's deposit becomes part of the price; the buyer owes the rest."""
+    return max(price - deposit, Decimal("0.00"))
+
+
+def deposit_release_deadline(ended_at: datetime) -> datetime:
+    """ST2: every deposit but the winner's is released within 24 hours of the end of bidding."""
+    return ended_at + DEPOSIT_RELEASE_WITHIN
+
+
+def deposit_release_overdue(ended_at: datetime, now: datetime) -> bool:
+    """ST2: a losing bidder's deposit still held after the 24-hour deadline is overdue."""
+    return now > deposit_release_deadline(ended_at)
+
+
+@dataclass(frozen=True)
+class ForfeitureAllocation:
+    """ST4: where a defaulter's forfeited deposit goes, in the order the law gives."""
+
+    resale_costs: Decimal
+    shortfall: Decimal
+    debt: Decimal
+    remainder: Decimal  # left after the debt of this case; the court applies it (NJA 24)
+
+
+def resale_shortfall(defaulted_price: Decimal, resale_price: Decimal) -> Decimal:
+    """ST4: how much the new sale fell short of the price the defaulter had agreed to."""
+    return max(defaulted_price - resale_price, Decimal("0.00"))
+
+
+def allocate_forfeited_deposit(
+    deposit: Decimal, *, resale_costs: Decimal, shortfall: Decimal, debt: Decimal
+) -> ForfeitureAllocation:
+    """ST4 (NJA 24): a defaulter's deposit is not returned; it pays first the costs of selling
+    again, then the shortfall of the new price, then the debt; whatever is left is the remainder."""
+    left = deposit
+    shares = []
+    for claim in (resale_costs, shortfall, debt):
+        share = min(left, max(claim, Decimal("0.00")))
+        shares.append(share)
+        left -= share
+    return ForfeitureAllocation(*shares, remainder=left)
+
+
+# --- When it does not sell, or must stop ------------------------------------------------------
+def reauction_deadline(failed_on: date) -> date:
+    """FA1 (NJA 26): the last day on which a re-auction may start after a round failed (流拍)."""
+    return failed_on + REAUCTION_WITHIN
+
+
+def check_reauction_deadline(failed_on: date, starts_on: date) -> Refusal | None:
+    """FA1 (NJA 26): after 流拍 the re-auction starts bidding within 30 days (court calendar days)."""
+    deadline = reauction_deadline(failed_on)
+    if starts_on > deadline:
+        return Refusal(
+            "FA1",
+            "starts_at",
+            "reauction_too_late",
+            _("流拍后须在三十日内再次拍卖（竞价最迟于%(date)s开始）") % {"date": deadline.isoformat()},
+            {"date": deadline.isoformat()},
+        )
+    return None
+
+
+def sale_ends_at(starts_at: datetime) -> datetime:
+    """FA2: a 变卖 sale runs for 60 days."""
+    return starts_at + SALE_PERIOD
+
+
+def check_sale_terms(
+    *, price: Decimal, last_starting_price: Decimal, last_round_no: int, starts_at: datetime, ends_at: datetime
+) -> list[Refusal]:
+    """FA2: only after a failed re-auction (round 2 or later), at that round's starting price,
+    for exactly 60 days. An empty list means lawful."""
+    refusals = []
+    if last_round_no < 2:
+        refusals.append(Refusal("FA2", "", "sale_before_reauction", _("变卖须在再次拍卖流拍之后进行")))
+    if price != last_starting_price:
+        refusals.append(
+            Refusal(
+                "FA2",
+                "starting_price",
+                "sale_price_not_last_start",
+                _("变卖价须为最后一次拍卖的起拍价 ¥%(price)s") % {"price": last_starting_price},
+                {"price": str(last_starting_price)},
+            )
+        )
+    if ends_at != sale_ends_at(starts_at):
+        refusals.append(Refusal("FA2", "ends_at", "sale_period_not_60_days", _("变卖期为六十日")))
+    return refusals
+
+
+def check_sale_payment(paid: Decimal, price: Decimal) -> Refusal | None:
+    """FA2: a 变卖 buyer pays the full price up front."""
+    if paid < price:
+        return Refusal(
+            "FA2",
+            "amount",
+            "sale_not_paid_in_full",
+            _("变卖须一次性交付全部价款 ¥%(price)s") % {"price": price},
+            {"price": str(price)},
+        )
+    return None
+
+
+def resume_deadline(cause_ended_on: date) -> date:
+    """FA4 (NJA 28): the last day on which suspended bidding resumes once its cause has ended."""
+    return cause_ended_on + RESUME_WITHIN
+
+
+def check_resume_deadline(cause_ended_on: date, resumes_on: date) -> Refusal | None:
+    """FA4 (NJA 28): bidding resumes within 5 days after the cause of a suspension ends."""
+    deadline = resume_deadline(cause_ended_on)
+    if resumes_on > deadline:
+        return Refusal(
+            "FA4",
+            "resumes_at",
+            "resume_too_late",
+            _("暂缓或中止的原因消除后，须在五日内恢复拍卖（最迟%(date)s）") % {"date": deadline.isoformat()},
+            {"date": deadline.isoformat()},
+        )
+    return None
+
+
+def remaining_lots_must_stop(proceeds: Decimal, debt: Decimal, costs: Decimal) -> bool:
+    """FA6: with several lots sold for one debt, the rest stop once proceeds cover debt and costs."""
+    return proceeds >= debt + costs
+
+
+def outage_extended_end(ends_at: datetime, outage_started_at: datetime, outage_ended_at: datetime) -> datetime:
+    """FA7: an outage overlapping the final 5 minutes of bidding moves the end to 5 minutes after
+    recovery, so every bidder gets a full window; otherwise the end stays. Never shortens the end."""
+    if outage_ended_at <= outage_started_at:
+        raise ValueError("an outage ends after it starts")
+    overlaps_final_window = outage_started_at < ends_at and outage_ended_at > ends_at - SOFT_CLOSE_WINDOW
+    if not overlaps_final_window:
+        return ends_at
+    return max(ends_at, outage_ended_at + SOFT_CLOSE_WINDOW)
+
+
+# --- Disclosure -------------------------------------------------------------------------------
+def party_access_ends(closed_on: date) -> date:
+    """PD3 (JLP 4): the last day a verified party may query the case online, one month after it
+    closes (Civil Code art. 202 for months without that day)."""
+    return add_months(closed_on, PARTY_ACCESS_MONTHS)
+
+
+def party_access_open(closed_on: date | None, today: date) -> bool:
+    """PD3 (JLP 4): online queries are open while the case runs and until one month after it closes."""
+    return closed_on is None or today <= party_access_ends(closed_on)
+
+
+def is_working_day(
+    day: date, *, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()
+) -> bool:
+    """A working day under the State Council's calendar: `holidays` are days off, `workdays` are
+    weekend days made working days (调休)."""
+    if day in workdays:
+        return True
+    return day.weekday() < 5 and day not in holidays
+
+
+def shielding_deadline(
+    closed_on: date, *, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()
+) -> date:
+    """PD4 (JLP 12): public listings about a closed case are shielded by the 5th working day after
+    the day it closed (the closing day itself is not counted)."""
+    day, counted = closed_on, 0
+    while counted < SHIELDING_WORKING_DAYS:
+        day += timedelta(days=1)
+        counted += is_working_day(day, holidays=holidays, workdays=workdays)
+    return day
