@@ -1,0 +1,85 @@
+"""The public site: home, search, the lot page and the announcement. Read-only and AN5-masked."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import clock, presenters, search
+from .models import Auction
+
+HOME_LIMIT = 8
+
+
+def _server_now_ms(now) -> int:
+    """The server's time, rendered into every page: the countdown counts from it, not the client clock."""
+    return int(now.timestamp() * 1000)
+
+
+@require_GET
+def home(request):
+    now = clock.now()
+    public = presenters.public_auctions(now)
+    context = {
+        "live": presenters.cards(public.filter(presenters.phase_q("live", now)).order_by("ends_at")[:HOME_LIMIT], now),
+        "upcoming": presenters.cards(
+            public.filter(presenters.phase_q("upcoming", now)).order_by("starts_at")[:HOME_LIMIT], now
+        ),
+        "results": presenters.cards(
+            public.filter(status__in=(Auction.Status.SOLD, Auction.Status.FAILED)).order_by("-ends_at")[:HOME_LIMIT],
+            now,
+        ),
+        "server_now_ms": _server_now_ms(now),
+    }
+    return render(request, "home.html", context)
+
+
+@require_GET
+def auction_list(request):
+    now = clock.now()
+    context = {"regions": search.regions(), "server_now_ms": _server_now_ms(now)}
+    # Checked before request.GET is parsed: an oversized query string never reaches the form.
+    if len(request.META.get("QUERY_STRING", "")) > search.MAX_QUERY_STRING:
+        context.update(form=search.AuctionSearchForm(), query_error=_("查询条件过长，请缩短关键词或减少筛选条件。"))
+        return render(request, "auctions/list.html", context, status=400)
+    form = search.AuctionSearchForm(request.GET)
+    context.update(form=form, filters_open=bool(set(request.GET) - {"q", "page"}))
+    if not form.is_valid():
+        context["query_error"] = _("筛选条件有误，请按提示修改。")
+        return render(request, "auctions/list.html", context, status=400)
+    page = search.paginate(search.search(presenters.public_auctions(now), form.cleaned_data, now), form.cleaned_data)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(page=page, cards=presenters.cards(page.object_list, now), query=query.urlencode())
+    return render(request, "auctions/list.html", context)
+
+
+def _public_auction(auction_id: int, now) -> Auction:
+    auction = presenters.public_auctions(now).filter(pk=auction_id).first()
+    if auction is None:
+        raise Http404(_("没有找到该拍卖。"))
+    return auction
+
+
+@require_GET
+def auction_detail(request, auction_id: int):
+    now = clock.now()
+    auction = _public_auction(auction_id, now)
+    context = {
+        "auction": auction,
+        "detail": presenters.detail(auction, now),
+        "server_now_ms": _server_now_ms(now),
+    }
+    return render(request, "auctions/detail.html", context)
+
+
+@require_GET
+def announcement(request, auction_id: int):
+    now = clock.now()
+    auction = _public_auction(auction_id, now)
+    context = {
+        "auction": auction,
+        "notice": presenters.announcement(auction, now),
+        "server_now_ms": _server_now_ms(now),
+    }
+    return render(request, "auctions/announcement.html", context)
