@@ -22,7 +22,8 @@ class RoundForm(ServiceForm):
     or edits `instance`, a round not yet announced (AN6)."""
 
     starting_price = AmountField(label=_("起拍价（元）"), help_text=_("一拍不低于参考价的70%（PR1）"))
-    increment = AmountField(label=_("加价幅度（元）"))
+    # PR4 names the rule even when the field check, not rules.check_increment, catches it.
+    increment = AmountField(label=_("加价幅度（元）"), error_messages={"not_positive": _("PR4：加价幅度必须大于零")})
     deposit = AmountField(label=_("保证金（元）"), help_text=_("起拍价的5%至20%（PR3）"))
     announce_at = forms.DateTimeField(label=_("公告发布时间"), widget=DATETIME_WIDGET)
     starts_at = forms.DateTimeField(label=_("竞价开始时间"), widget=DATETIME_WIDGET)
@@ -67,3 +68,17 @@ class RoundForm(ServiceForm):
         if self.instance is None:
             return services.schedule_round(self.lot, actor, previous=self.previous, **data)
         return services.update_round(self.instance, actor, **data)
+
+
+class AmendmentForm(ServiceForm):
+    """A published correction of a published announcement (AN6)."""
+
+    text = forms.CharField(label=_("更正内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(label=_("更正原因"), max_length=200)
+
+    def __init__(self, *args, court, auction: Auction, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.auction = auction
+
+    def perform(self, actor, data):
+        return services.amend_announcement(self.auction, actor, **data)

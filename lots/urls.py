@@ -1,1 +1,31 @@
-urlpatterns: list = []
+"""The court console at /console/ (namespace "console")."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("welcome/", views.landing, name="landing"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/new/", views.case_create, name="case_create"),
+    path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
+    path("lots/", views.lot_list, name="lot_list"),
+    path("lots/new/", views.lot_create, name="lot_create"),
+    path("lots/<int:lot_id>/", views.lot_detail, name="lot_detail"),
+    path("lots/<int:lot_id>/edit/", views.lot_edit, name="lot_edit"),
+    path("lots/<int:lot_id>/photos/", views.photo_upload, name="photo_upload"),
+    path("lots/<int:lot_id>/documents/", views.document_upload, name="document_upload"),
+    path("lots/<int:lot_id>/draw/", views.agency_draw, name="agency_draw"),
+    path("lots/<int:lot_id>/reference-price/", views.reference_price, name="reference_price"),
+    path("lots/<int:lot_id>/rounds/new/", views.round_create, name="round_create"),
+    path("rounds/<int:auction_id>/", views.round_detail, name="round_detail"),
+    path("rounds/<int:auction_id>/edit/", views.round_edit, name="round_edit"),
+    path("rounds/<int:auction_id>/confirm/", views.round_confirm, name="round_confirm"),
+    path("rounds/<int:auction_id>/publish/", views.announcement_publish, name="announcement_publish"),
+    path("rounds/<int:auction_id>/amendments/", views.amendment_create, name="amendment_create"),
+    path("api-tokens/", views.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+]
