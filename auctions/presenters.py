@@ -94,6 +94,11 @@ class Masker:
 
 
 # --- View models --------------------------------------------------------------------------------
+def yuan(amount: Decimal | None) -> str:
+    """¥1,234,567.00 in every language, as the announcement text writes amounts."""
+    return "—" if amount is None else f"¥{amount:,.2f}"
+
+
 @dataclass(frozen=True)
 class Photo:
     url: str
@@ -131,6 +136,22 @@ class Card:
     bid_count: int
 
     @property
+    def price_text(self) -> str:
+        return yuan(self.price)
+
+    @property
+    def starting_price_text(self) -> str:
+        return yuan(self.starting_price)
+
+    @property
+    def current_price_text(self) -> str:
+        return yuan(self.current_price)
+
+    @property
+    def reference_price_text(self) -> str:
+        return yuan(self.reference_price)
+
+    @property
     def countdown_to_ms(self) -> int | None:
         return int(self.countdown_to.timestamp() * 1000) if self.countdown_to else None
 
@@ -144,6 +165,10 @@ class Appraisal:
     valid_until: date
     agency: str
     report_url: str
+
+    @property
+    def value_text(self) -> str:
+        return yuan(self.value)
 
 
 @dataclass(frozen=True)
@@ -184,6 +209,14 @@ class Detail:
     court_address: str
     has_amendments: bool
 
+    @property
+    def increment_text(self) -> str:
+        return yuan(self.increment)
+
+    @property
+    def deposit_text(self) -> str:
+        return yuan(self.deposit)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -211,7 +244,7 @@ class AnnouncementView:
 
     @property
     def warnings(self) -> list[Section]:
-        """The AN4 special warnings, shown above everything else."""
+        """The AN4 special warnings, which the page sets apart as warning boxes."""
         return [section for section in self.sections if section.warning]
 
 

@@ -36,7 +36,11 @@ SORTS = {
 class AuctionSearchForm(forms.Form):
     q = forms.CharField(label=_("关键词"), max_length=100, required=False, strip=True)
     court = forms.ModelChoiceField(
-        label=_("法院"), queryset=Court.objects.order_by("code"), to_field_name="code", required=False
+        label=_("法院"),
+        queryset=Court.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("全部法院"),
     )
     region = forms.CharField(label=_("省份或地区"), max_length=60, required=False, strip=True)
     category = forms.ChoiceField(label=_("类别"), choices=[("", _("全部"))] + Lot.Category.choices, required=False)

@@ -69,7 +69,7 @@ def test_home_shows_live_upcoming_and_recent_results(client, rounds):
     assert [c.title for c in response.context["upcoming"]] == ["黄浦区商铺一间"]
     assert {c.title for c in response.context["results"]} == {"宝马X5越野车", "某公司20%股权"}
     html = response.content.decode()
-    assert "一拍" in html and "¥80000.00" in html.replace(",", "")
+    assert "一拍" in html and "¥80,000.00" in html
     assert 'name="server-now-ms"' in html and "data-countdown-to" in html
 
 
@@ -221,7 +221,7 @@ def test_lot_page_shows_prices_dates_countdown_sections_and_the_live_panel(clien
     html = response.content.decode()
     for text in ("奥迪A6L轿车", "一拍", "正在进行", "起拍价", "参考价", "加价幅度", "保证金", "当前价"):
         assert text in html
-    for amount in ("80000.00", "100000.00", "1000.00", "10000.00"):
+    for amount in ("¥80,000.00", "¥100,000.00", "¥1,000.00", "¥10,000.00"):
         assert amount in html
     for text in ("公告发布", "竞价开始", "竞价结束", "尾款截止", "左前门有划痕", "停放于法院指定停车场"):
         assert text in html
@@ -276,7 +276,7 @@ def test_round_of_a_closed_case_is_shielded(client, court):
 
 def test_sold_round_shows_the_price_as_sold(client, rounds):
     html = client.get(f"/auctions/{rounds['sold'].pk}/").content.decode()
-    assert "已成交" in html and "成交价" in html and "95000.00" in html
+    assert "已成交" in html and "成交价" in html and "¥95,000.00" in html
 
 
 # --- Announcement --------------------------------------------------------------------------------
