@@ -8,4 +8,9 @@ from .models import Auction
 
 
 def round_closed(auction: Auction) -> None:
-    """Settlement hook for a closed round (ST2): filled in by the payments app."""
+    """ST2: the winner's deposit is applied to the price and every other deposit is scheduled for
+    release (by the payments worker, within 24 hours of the end). Also right for withdrawn rounds
+    (FA5: every deposit is released). Safe to call twice."""
+    from payments.settlement import settle_round  # payments imports auctions, not the reverse
+
+    settle_round(auction)
