@@ -7,6 +7,7 @@ pages and APIs only ever receive the masked form.
 import hashlib
 import hmac
 import re
+import unicodedata
 from functools import cache
 
 from cryptography.fernet import Fernet
@@ -28,8 +29,11 @@ def decrypt(token: str) -> str:
 
 
 def lookup_hash(value: str) -> str:
-    """Keyed hash of a normalised identifier, so equal ID numbers can be matched (BD4, BD5)."""
-    normalised = value.strip().upper()
+    """Keyed hash of a normalised identifier, so equal ID numbers can be matched (BD4, BD5).
+
+    NFKC folds full-width digits and letters (common from Chinese input methods) into ASCII and
+    whitespace is dropped, so one person's number cannot hash two ways."""
+    normalised = re.sub(r"\s", "", unicodedata.normalize("NFKC", value)).upper()
     return hmac.new(settings.PII_HASH_KEY.encode(), normalised.encode(), hashlib.sha256).hexdigest()
 
 
@@ -47,7 +51,7 @@ class EncryptedTextField(models.TextField):
 # --- GB 11643 citizen ID numbers --------------------------------------------------------------
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d would also take full-width digits
 
 
 def id_check_digit(first17: str) -> str:
@@ -57,7 +61,7 @@ def id_check_digit(first17: str) -> str:
 
 def is_valid_id_number(value: str) -> bool:
     value = value.strip().upper()
-    return bool(_ID_RE.match(value)) and id_check_digit(value[:17]) == value[17]
+    return bool(_ID_RE.fullmatch(value)) and id_check_digit(value[:17]) == value[17]
 
 
 # --- Masking (AN5) ----------------------------------------------------------------------------
@@ -70,10 +74,13 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
+    """138****8000: at least four digits are always hidden (AN5); a number too short to keep both
+    ends keeps only its last four, and one shorter than 8 digits shows none."""
     digits = re.sub(r"\D", "", value)
-    if len(digits) < 7:
+    if len(digits) < 8:
         return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    head = 3 if len(digits) >= 11 else 0
+    return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
 
 
 def mask_account(value: str) -> str:
@@ -81,12 +88,19 @@ def mask_account(value: str) -> str:
     return "**** " + digits[-4:] if len(digits) > 4 else "****"
 
 
-_DOOR_RE = re.compile(r"[\dA-Za-z\-]+\s*(号楼|栋|幢|单元|层|楼|室|户|号)")
+# Any run of Latin letters, digits and separators that contains a digit ("88", "3-2-501", "B1");
+# then letters or Chinese numerals naming a building, unit, floor or door ("A座", "三号楼").
+_NUMBER_RUN_RE = re.compile(r"[0-9A-Za-z\-#/]*[0-9][0-9A-Za-z\-#/]*")
+_NAMED_UNIT_RE = re.compile(
+    r"(?:[A-Za-z]+|[零〇一二三四五六七八九十百千两]+)(?=\s*(?:号|栋|幢|座|单元|层|楼|室|户|弄|房))"
+)
 
 
 def mask_address(value: str) -> str:
-    """Drops building, unit and door numbers, keeping the street or community (AN5)."""
-    return _DOOR_RE.sub(lambda m: "*" + m.group(1), value)
+    """Drops building, unit and door numbers, keeping the street or community (AN5):
+    北京市朝阳区建国路88号院3号楼2单元501室 → 北京市朝阳区建国路*号院*号楼*单元*室."""
+    value = unicodedata.normalize("NFKC", value)  # full-width digits are digits too
+    return _NAMED_UNIT_RE.sub("*", _NUMBER_RUN_RE.sub("*", value))
 
 
 def mask_plate(value: str) -> str:
