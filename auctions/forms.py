@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from lots.forms import AmountField, ServiceForm
+from lots.forms import AmountField, DateTimeField, ServiceForm
 from lots.models import Lot
 
 from . import services
@@ -25,10 +25,10 @@ class RoundForm(ServiceForm):
     # PR4 names the rule even when the field check, not rules.check_increment, catches it.
     increment = AmountField(label=_("加价幅度（元）"), error_messages={"not_positive": _("PR4：加价幅度必须大于零")})
     deposit = AmountField(label=_("保证金（元）"), help_text=_("起拍价的5%至20%（PR3）"))
-    announce_at = forms.DateTimeField(label=_("公告发布时间"), widget=DATETIME_WIDGET)
-    starts_at = forms.DateTimeField(label=_("竞价开始时间"), widget=DATETIME_WIDGET)
-    ends_at = forms.DateTimeField(label=_("竞价结束时间"), widget=DATETIME_WIDGET, help_text=_("不少于24小时（BI1）"))
-    balance_due_at = forms.DateTimeField(label=_("尾款截止时间"), widget=DATETIME_WIDGET)
+    announce_at = DateTimeField(label=_("公告发布时间"), widget=DATETIME_WIDGET)
+    starts_at = DateTimeField(label=_("竞价开始时间"), widget=DATETIME_WIDGET)
+    ends_at = DateTimeField(label=_("竞价结束时间"), widget=DATETIME_WIDGET, help_text=_("不少于24小时（BI1）"))
+    balance_due_at = DateTimeField(label=_("尾款截止时间"), widget=DATETIME_WIDGET)
     court_text = forms.CharField(
         label=_("法院补充内容"),
         widget=forms.Textarea(attrs={"rows": 4}),

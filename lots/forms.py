@@ -5,6 +5,8 @@ data (the API passes parsed JSON), puts each error on its field, and writes only
 `save(actor)`, which calls the service. A refusal by a service lands on the form the same way.
 """
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,43 @@ class AmountField(forms.DecimalField):
         return None if value is None else rules.parse_amount(value)
 
 
+class TextOnlyMixin:
+    """JSON can send a number where a date belongs; that is invalid input, not a server error."""
+
+    def to_python(self, value):
+        if value is not None and not isinstance(value, str | date):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class DateField(TextOnlyMixin, forms.DateField):
+    """A date given as "YYYY-MM-DD"."""
+
+
+class DateTimeField(TextOnlyMixin, forms.DateTimeField):
+    """A date and time given as ISO 8601 (with an offset, or in the court's time zone)."""
+
+
+class OptionalBooleanField(forms.Field):
+    """Yes, no, or not given (None); anything else is an error (NullBooleanField would read it as None)."""
+
+    widget = forms.Select
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+    default_error_messages = {"invalid": _("请选择是或否。")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in self.VALUES:
+            return self.VALUES[value.lower()]
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def prepare_value(self, value):
+        return {True: "true", False: "false"}.get(value, "")
+
+
 class ServiceForm(forms.Form):
     """A form whose save() calls one service; a ValidationError from the service lands on its fields."""
 
@@ -82,7 +121,7 @@ class ServiceForm(forms.Form):
 class CaseForm(ServiceForm):
     number = forms.CharField(label=_("案号"), max_length=40, help_text=_("如 （2024）京0105执1234号"))
     cause = forms.CharField(label=_("案由"), max_length=100)
-    filed_on = forms.DateField(label=_("立案日期"), widget=DATE_WIDGET)
+    filed_on = DateField(label=_("立案日期"), widget=DATE_WIDGET)
     judge = forms.ModelChoiceField(label=_("承办法官"), queryset=CourtStaff.objects.none())
     clerk = forms.ModelChoiceField(label=_("书记员"), queryset=CourtStaff.objects.none(), required=False)
 
@@ -148,7 +187,7 @@ class LotForm(ServiceForm):
 
     case = forms.ModelChoiceField(label=_("执行案件"), queryset=EnforcementCase.objects.none())
     category = forms.ChoiceField(label=_("类别"), choices=Lot.Category.choices)
-    is_immovable = forms.NullBooleanField(
+    is_immovable = OptionalBooleanField(
         label=_("动产或不动产"),
         required=False,
         widget=forms.Select(choices=IMMOVABLE_CHOICES),
@@ -183,8 +222,8 @@ class ReferencePriceForm(ServiceForm):
 
     method = forms.ChoiceField(label=_("确定方式"), choices=ReferencePrice.Method.choices)
     value = AmountField(label=_("参考价（元）"))
-    valuation_date = forms.DateField(label=_("价值时点"), widget=DATE_WIDGET)
-    valid_until = forms.DateField(
+    valuation_date = DateField(label=_("价值时点"), widget=DATE_WIDGET)
+    valid_until = DateField(
         label=_("有效期至"), required=False, widget=DATE_WIDGET, help_text=_("留空则为价值时点起一年（RP3）")
     )
     report = forms.FileField(label=_("评估或询价报告（PDF）"), required=False)
