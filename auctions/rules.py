@@ -424,18 +424,18 @@ def reauction_deadline(failed_on: date) -> date:
     return failed_on + REAUCTION_WITHIN
 
 
+def _past_deadline(day: date, deadline: date, rule: str, field: str, code: str, message) -> Refusal | None:
+    """A refusal naming the last lawful day when `day` comes after it; the deadline day passes."""
+    if day <= deadline:
+        return None
+    params = {"date": deadline.isoformat()}
+    return Refusal(rule, field, code, message % params, params)
+
+
 def check_reauction_deadline(failed_on: date, starts_on: date) -> Refusal | None:
     """FA1 (NJA 26): after 流拍 the re-auction starts bidding within 30 days (court calendar days)."""
-    deadline = reauction_deadline(failed_on)
-    if starts_on > deadline:
-        return Refusal(
-            "FA1",
-            "starts_at",
-            "reauction_too_late",
-            _("流拍后须在三十日内再次拍卖（竞价最迟于%(date)s开始）") % {"date": deadline.isoformat()},
-            {"date": deadline.isoformat()},
-        )
-    return None
+    message = _("流拍后须在三十日内再次拍卖（竞价最迟于%(date)s开始）")
+    return _past_deadline(starts_on, reauction_deadline(failed_on), "FA1", "starts_at", "reauction_too_late", message)
 
 
 def sale_ends_at(starts_at: datetime) -> datetime:
@@ -486,16 +486,8 @@ def resume_deadline(cause_ended_on: date) -> date:
 
 def check_resume_deadline(cause_ended_on: date, resumes_on: date) -> Refusal | None:
     """FA4 (NJA 28): bidding resumes within 5 days after the cause of a suspension ends."""
-    deadline = resume_deadline(cause_ended_on)
-    if resumes_on > deadline:
-        return Refusal(
-            "FA4",
-            "resumes_at",
-            "resume_too_late",
-            _("暂缓或中止的原因消除后，须在五日内恢复拍卖（最迟%(date)s）") % {"date": deadline.isoformat()},
-            {"date": deadline.isoformat()},
-        )
-    return None
+    message = _("暂缓或中止的原因消除后，须在五日内恢复拍卖（最迟%(date)s）")
+    return _past_deadline(resumes_on, resume_deadline(cause_ended_on), "FA4", "resumes_at", "resume_too_late", message)
 
 
 def remaining_lots_must_stop(proceeds: Decimal, debt: Decimal, costs: Decimal) -> bool:

@@ -86,16 +86,21 @@ def round_rules(terms: RoundTerms) -> list[str]:
 
 
 # --- AN1, AN2: notice periods -----------------------------------------------------------------
+def assert_notice_boundary(is_immovable: bool, first_round: bool, days: int, rule: str) -> None:
+    """Exactly `days` of notice passes; one second less is refused under `rule`."""
+    start = T0 + timedelta(days=days)
+    assert rules.check_notice_period(is_immovable, first_round, T0, start) is None
+    refusal = rules.check_notice_period(is_immovable, first_round, T0 + SECOND, start)
+    assert (refusal.rule, refusal.field, refusal.code) == (rule, "starts_at", "notice_too_short")
+    assert refusal.params == {"days": days}
+    assert str(refusal).startswith(f"{rule}：")
+
+
 @pytest.mark.parametrize(("is_immovable", "days"), [(False, 15), (True, 30)])
 def test_an1_first_round_notice_15_days_movable_30_days_immovable(is_immovable, days):
     """AN1 (NJA 12): a first round is announced at least 15 days (movables) or 30 days
     (immovables) before bidding starts; exactly that passes, one second less fails."""
-    start = T0 + timedelta(days=days)
-    assert rules.check_notice_period(is_immovable, True, T0, start) is None
-    refusal = rules.check_notice_period(is_immovable, True, T0 + SECOND, start)
-    assert (refusal.rule, refusal.field, refusal.code) == ("AN1", "starts_at", "notice_too_short")
-    assert refusal.params == {"days": days}
-    assert str(refusal).startswith("AN1：")
+    assert_notice_boundary(is_immovable, True, days, "AN1")
 
 
 def test_an1_movable_notice_is_not_enough_for_an_immovable():
@@ -109,10 +114,7 @@ def test_an1_movable_notice_is_not_enough_for_an_immovable():
 def test_an2_reauction_notice_7_days_movable_15_days_immovable(is_immovable, days):
     """AN2 (NJA 26): a re-auction is announced at least 7 days (movables) or 15 days
     (immovables) before bidding starts; exactly that passes, one second less fails."""
-    start = T0 + timedelta(days=days)
-    assert rules.check_notice_period(is_immovable, False, T0, start) is None
-    refusal = rules.check_notice_period(is_immovable, False, T0 + SECOND, start)
-    assert (refusal.rule, refusal.field, refusal.params) == ("AN2", "starts_at", {"days": days})
+    assert_notice_boundary(is_immovable, False, days, "AN2")
 
 
 def test_an2_applies_to_round_two_in_check_round_terms():
