@@ -1,0 +1,101 @@
+"""One configuration's run, in its own process so that Django is set up for exactly that
+configuration (`python -m bench.suite --mode services|embedded --out FILE [--smoke]`).
+
+The harness (bench/run.py) sets DATABASE_URL/REDIS_URL or SQLITE_PATH before starting it; this
+process migrates, seeds, starts the servers of each scenario, drives the generators and writes
+the scenario results as JSON.
+"""
+
+import argparse
+import base64
+import json
+import os
+import traceback
+from pathlib import Path
+
+
+def _plan(mode: str):
+    from bench import scenarios as s
+
+    both = [
+        ("M1", lambda ctx: s.bid_throughput(ctx, "m1")),
+        ("M2", lambda ctx: s.bid_throughput(ctx, "m2")),
+        ("M3a", lambda ctx: s.fanout(ctx, "m3a")),
+    ]
+    services_only = [("M3b", lambda ctx: s.fanout(ctx, "m3b"))]
+    rest = [
+        ("M4", s.deliveries_per_process),
+        ("M5", lambda ctx: s.idle_memory(ctx, signed_in=False)),
+        ("M6", lambda ctx: s.idle_memory(ctx, signed_in=True)),
+        ("M7", s.connect_burst),
+        ("M8", s.close_lag),
+        ("PAGE", s.page_weight),
+    ]
+    return both + (services_only if mode == "services" else []) + rest
+
+
+def _ceilings(ctx) -> dict:
+    from bench import ceilings, hist, scenarios
+
+    dsn = os.environ["DATABASE_URL"]
+    pg = ceilings.pg_hot_row(dsn, **ctx.scale["pg"])
+    bare = scenarios.bare_ceiling(ctx)
+    return {
+        "pg": {"value": pg["per_s"], "detail": pg},
+        "bare": {"value": bare["per_s"], "problems": bare["problems"]},
+        "latency": {"bare broadcast delivery": hist.encode(bare["latency"])},
+    }
+
+
+def _jsonable(value):
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["services", "embedded"], required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--logs", type=Path, required=True)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--only", nargs="*", help="scenario ids to run (default: all)")
+    args = parser.parse_args()
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from bench.scenarios import Context
+    from bench.seed import Seeder
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    ctx = Context(args.mode, args.smoke, Seeder(pool_size=20 if args.smoke else 800), args.logs)
+    out = {"mode": args.mode, "scenarios": [], "ceilings": None}
+    if args.mode == "services" and (not args.only or "CEIL" in args.only):
+        out["ceilings"] = _ceilings(ctx)
+    for key, run in _plan(args.mode):
+        if args.only and key not in args.only:
+            continue
+        try:
+            result = run(ctx)
+        except Exception:  # noqa: BLE001  (one broken scenario is reported; the others still run)
+            result = {"id": key, "title": key, "rows": [], "latency": {}, "problems": [traceback.format_exc()]}
+        print(f"[{args.mode}] {key}: {'ok' if not result['problems'] else result['problems']}", flush=True)
+        out["scenarios"].append(result)
+    args.out.write_text(json.dumps(_jsonable(out), indent=1))
+
+
+if __name__ == "__main__":
+    main()
