@@ -76,22 +76,36 @@ def owed_to_bidder(user) -> Decimal:
     return -_sum(LedgerEntry.objects.filter(account__kind=Kind.BIDDER, account__user=user))
 
 
-def auction_totals(auction) -> dict[str, Decimal]:
-    """Per round: money paid in, refunded, held for bidders now, applied to the price, received as
-    price (deposit applied + balance) and forfeited."""
-    entries = LedgerEntry.objects.filter(transaction__auction=auction)
-    T = LedgerTransaction.Kind
-    forfeit_kinds = [Kind.RESALE_COSTS, Kind.SHORTFALL, Kind.DEBT, Kind.REMAINDER]
-    totals = entries.aggregate(
-        paid_in=Sum("amount", filter=Q(transaction__kind=T.PAYMENT_IN, account__kind=Kind.ESCROW)),
-        refunded=Sum("amount", filter=Q(transaction__kind=T.REFUND_OUT, account__kind=Kind.BIDDER)),
-        held=Sum("amount", filter=Q(account__kind=Kind.BIDDER)),
-        applied=Sum("amount", filter=Q(transaction__kind=T.APPLY, account__kind=Kind.BIDDER)),
-        proceeds=Sum("amount", filter=Q(account__kind=Kind.PROCEEDS)),
-        forfeited=Sum("amount", filter=Q(account__kind__in=forfeit_kinds)),
+T = LedgerTransaction.Kind
+FORFEIT_KINDS = [Kind.RESALE_COSTS, Kind.SHORTFALL, Kind.DEBT, Kind.REMAINDER]
+# Per round: money paid in, refunded, held for bidders now, applied to the price, received as price
+# (deposit applied + balance) and forfeited; each a sum of entries, sign-adjusted to read positive.
+TOTALS = {
+    "paid_in": (1, Q(transaction__kind=T.PAYMENT_IN, account__kind=Kind.ESCROW)),
+    "refunded": (1, Q(transaction__kind=T.REFUND_OUT, account__kind=Kind.BIDDER)),
+    "held": (-1, Q(account__kind=Kind.BIDDER)),
+    "applied": (1, Q(transaction__kind=T.APPLY, account__kind=Kind.BIDDER)),
+    "proceeds": (-1, Q(account__kind=Kind.PROCEEDS)),
+    "forfeited": (-1, Q(account__kind__in=FORFEIT_KINDS)),
+}
+
+
+def totals_by_auction(auction_ids) -> dict[int, dict[str, Decimal]]:
+    rows = (
+        LedgerEntry.objects.filter(transaction__auction__in=auction_ids)
+        .values("transaction__auction")
+        .annotate(**{name: Sum("amount", filter=where) for name, (_, where) in TOTALS.items()})
     )
-    signs = {"paid_in": 1, "refunded": 1, "held": -1, "applied": 1, "proceeds": -1, "forfeited": -1}
-    return {name: sign * (totals[name] or ZERO) for name, sign in signs.items()}
+    empty = dict.fromkeys(TOTALS, ZERO)
+    found = {
+        row["transaction__auction"]: {name: sign * (row[name] or ZERO) for name, (sign, _) in TOTALS.items()}
+        for row in rows
+    }
+    return {pk: found.get(pk, empty) for pk in auction_ids}
+
+
+def auction_totals(auction) -> dict[str, Decimal]:
+    return totals_by_auction([auction.pk])[auction.pk]
 
 
 def unbalanced_transactions() -> list[int]:

@@ -24,6 +24,7 @@ from auctions import clock
 from auctions.models import Auction
 from auctions.rules import parse_amount
 from bidding.models import Registration
+from lots.access import staff_of
 from lots.models import DisposalRecord, Party
 
 from . import conf, ledger, locks
@@ -392,7 +393,8 @@ def cancel_payment(payment_id: int, user) -> Payment:
 
 # --- The clerk's bank-statement matching -------------------------------------------------------
 def staff_court(user):
-    staff = getattr(user, "court_staff", None) if user.is_authenticated else None
+    """The court a clerk works for; anyone else finds nothing."""
+    staff = staff_of(user)
     if staff is None:
         raise locks.not_found()
     return staff.court
