@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from auctions import clock, rules
+from auctions import clock, lifecycle, rules
 from auctions import services as auction_services
 from auctions.announcements import announcement_sections
 from auctions.forms import AmendmentForm, RoundForm
 from auctions.models import Auction
+from bidding.errors import BidError
 
 from . import services
 from .access import (
@@ -282,6 +283,8 @@ def round_detail(request, auction_id):
         "amendments": announcement.amendments.all(),
         "amendment_form": AmendmentForm(court=request.staff.court, auction=auction),
         "editable": auction.status in auction_services.UNPUBLISHED_STATUSES,
+        "suspendable": auction.status in lifecycle.CLOSABLE,
+        "records": auction.disposal_records.order_by("-at", "-id"),
     }
     return render(request, "console/round_detail.html", context)
 
@@ -322,6 +325,34 @@ def amendment_create(request, auction_id):
     else:
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect(reverse("console:round_detail", args=[auction.id]) + "#amendments")
+
+
+@require_POST
+@court_staff_required
+def round_suspend(request, auction_id):
+    """FA4: suspends an announced or live round; the reason is published."""
+    auction = access_auction(request.user, auction_id)
+    try:
+        lifecycle.suspend_round(auction.id, request.user, request.POST.get("reason", ""))
+    except BidError as error:
+        messages.error(request, error.as_frame()["message"])
+    else:
+        messages.success(request, _("拍卖已暂缓。"))
+    return redirect("console:round_detail", auction.id)
+
+
+@require_POST
+@court_staff_required
+def round_resume(request, auction_id):
+    """FA4: resumes a suspended round."""
+    auction = access_auction(request.user, auction_id)
+    try:
+        lifecycle.resume_round(auction.id, request.user)
+    except BidError as error:
+        messages.error(request, error.as_frame()["message"])
+    else:
+        messages.success(request, _("拍卖已恢复。"))
+    return redirect("console:round_detail", auction.id)
 
 
 # --- Court API tokens --------------------------------------------------------------------------

@@ -56,6 +56,8 @@ def test_non_staff_user_is_forbidden(client, charlie):
         ("console:round_confirm", "auction", "post"),
         ("console:announcement_publish", "auction", "post"),
         ("console:amendment_create", "auction", "post"),
+        ("console:round_suspend", "auction", "post"),
+        ("console:round_resume", "auction", "post"),
         ("console:api_token_revoke", "token", "post"),
     ],
 )
@@ -172,3 +174,17 @@ def test_agency_draw_from_the_lot_page(staff_client, case, clerk):
     lot = draft_lot(case, clerk.user)
     response = staff_client.post(reverse("console:agency_draw", args=[lot.id]), follow=True)
     assert "摇号完成" in response.content.decode() and lot.agency_draws.count() == 1
+
+
+def test_fa4_suspend_and_resume_from_the_console(staff_client, case, clerk):
+    auction = auction_services.schedule_round(draft_lot(case, clerk.user), clerk.user, **round_kwargs())
+    auction_services.publish_announcement(auction, clerk.user)
+    url = reverse("console:round_suspend", args=[auction.id])
+    refused = staff_client.post(url, {"reason": " "}, follow=True).content.decode()
+    assert "FA4：" in refused
+    page = staff_client.post(url, {"reason": "案外人提出异议"}, follow=True).content.decode()
+    auction.refresh_from_db()
+    assert auction.status == Auction.Status.SUSPENDED and "案外人提出异议" in page
+    staff_client.post(reverse("console:round_resume", args=[auction.id]))
+    auction.refresh_from_db()
+    assert auction.status == Auction.Status.ANNOUNCED
