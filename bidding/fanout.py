@@ -1,0 +1,243 @@
+"""Per-process fan-out of round events to this process's sockets (design: docs/websocket.md).
+
+One `Hub` per event loop (one per daphne process) keeps a room per round with local sockets.
+Whatever the source of an event, the hub delivers each round's events to its sockets once, in
+seq order, without gaps, writing the same text (serialised once, at publish time) to every socket:
+
+- with Redis, the hub has ONE channel-layer channel that joins the group of every round it has a
+  room for (one Redis subscription per process per round, not per socket);
+- embedded (no Redis), committing code in this process pokes the hub directly, and the hub tails
+  the AuctionEvent table for what other processes (the clock worker) committed;
+- in both modes the same tail, one query per process per tick for all rooms, fills gaps: events
+  published out of order by two processes, or a publish lost after its commit.
+
+Sockets are objects with `async push(seq, text)`; each drops what it already has (seq ≤ the last
+it sent) and buffers while it reads its snapshot (bidding/consumers.py).
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db.models import Q
+
+from auctions.models import Auction, AuctionEvent
+
+from .protocol import event_text
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200  # sockets written between two yields to the event loop
+TAIL_EVERY_EMBEDDED = 0.2  # seconds: the clock worker's events reach the page this fast
+TAIL_EVERY_REDIS = 2.0  # seconds: only a safety net, events normally arrive by PUBLISH
+GAP_PATIENCE = 0.05  # seconds an out-of-order event waits for the missing ones before a query
+TAIL_LIMIT = 1000  # rows per tail query; a room further behind catches up on the next ticks
+
+
+@dataclass(eq=False)
+class Room:
+    auction_id: int
+    sockets: set = field(default_factory=set)
+    last_seq: int | None = None  # highest seq delivered; None until the base seq is read
+    pending: dict[int, str] = field(default_factory=dict)  # arrived early, waiting for a gap
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once subscribed with a base
+    failed: bool = False
+
+
+class Hub:
+    def __init__(self):
+        self.rooms: dict[int, Room] = {}
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.tail_now = asyncio.Event()
+        self.layer = get_channel_layer() if settings.REDIS_URL else None
+        self.channel: str | None = None
+        self.tasks: list[asyncio.Task] = []
+        self._starting: asyncio.Lock = asyncio.Lock()
+        self._fill_scheduled = False
+
+    # --- sockets ---------------------------------------------------------------------------
+    async def join(self, auction_id: int, socket) -> None:
+        """Adds a socket; returns once every event after the room's base will reach it, so the
+        caller may read its snapshot now (join first, then read: no event falls in between)."""
+        await self._start()
+        while True:
+            room = self.rooms.get(auction_id)
+            if room is None:
+                await self._open_room(auction_id, socket)
+                return
+            room.sockets.add(socket)
+            await room.ready.wait()
+            if not room.failed:
+                return
+            room.sockets.discard(socket)  # the socket that opened it could not subscribe: retry
+
+    async def _open_room(self, auction_id: int, socket) -> None:
+        room = self.rooms[auction_id] = Room(auction_id, {socket})
+        try:
+            if self.layer is not None:
+                await self.layer.group_add(group_name(auction_id), self.channel)
+            base = await database_sync_to_async(_current_seq)(auction_id)
+        except BaseException:
+            room.failed = True
+            if self.rooms.get(auction_id) is room:
+                del self.rooms[auction_id]
+            raise
+        finally:
+            room.ready.set()
+        self.inbox.put_nowait(("base", room, base))
+
+    async def leave(self, auction_id: int, socket) -> None:
+        room = self.rooms.get(auction_id)
+        if room is None or socket not in room.sockets:
+            return
+        room.sockets.discard(socket)
+        if not room.sockets:
+            del self.rooms[auction_id]
+            if self.layer is not None:
+                await self.layer.group_discard(group_name(auction_id), self.channel)
+
+    # --- event sources ---------------------------------------------------------------------
+    def offer(self, auction_id: int, seq: int, text: str) -> None:
+        """An event from any source; duplicates and stale ones are dropped by the dispatcher."""
+        if auction_id in self.rooms:
+            self.inbox.put_nowait(("event", auction_id, seq, text))
+
+    async def _receive(self) -> None:
+        """Redis: the one subscription of this process, to every group it has a room for."""
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+                self.offer(message["auction"], message["seq"], message["text"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fan-out: receiving from the channel layer failed")
+                await asyncio.sleep(1)
+
+    async def _tail(self) -> None:
+        """Reads events after each room's last seq: one query per tick for all rooms."""
+        every = TAIL_EVERY_REDIS if self.layer is not None else TAIL_EVERY_EMBEDDED
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.tail_now.wait(), every)
+            self.tail_now.clear()
+            self._fill_scheduled = False
+            cursors = {room.auction_id: room.last_seq for room in self.rooms.values() if room.last_seq is not None}
+            if not cursors:
+                continue
+            try:
+                rows = await database_sync_to_async(_events_after)(cursors)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fan-out: reading missed events failed")
+                continue
+            for auction_id, seq, text in rows:
+                self.offer(auction_id, seq, text)
+
+    def _request_fill(self) -> None:
+        if not self._fill_scheduled:
+            self._fill_scheduled = True
+            asyncio.get_running_loop().call_later(GAP_PATIENCE, self.tail_now.set)
+
+    # --- delivery --------------------------------------------------------------------------
+    async def _dispatch(self) -> None:
+        while True:
+            item = await self.inbox.get()
+            try:
+                await self._handle(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fan-out: delivering %r failed", item[:3])
+
+    async def _handle(self, item: tuple) -> None:
+        if item[0] == "base":
+            _, room, base = item
+            if self.rooms.get(room.auction_id) is not room or room.last_seq is not None:
+                return
+            room.last_seq = base
+        else:
+            _, auction_id, seq, text = item
+            room = self.rooms.get(auction_id)
+            if room is None or (room.last_seq is not None and seq <= room.last_seq):
+                return
+            room.pending[seq] = text
+            if room.last_seq is None:
+                return
+        room.pending = {seq: text for seq, text in room.pending.items() if seq > room.last_seq}
+        while room.last_seq + 1 in room.pending:
+            room.last_seq += 1
+            await self._fan_out(room, room.last_seq, room.pending.pop(room.last_seq))
+        if room.pending:
+            self._request_fill()
+
+    async def _fan_out(self, room: Room, seq: int, text: str) -> None:
+        for index, socket in enumerate(list(room.sockets)):
+            if index and index % BATCH == 0:
+                await asyncio.sleep(0)
+            try:
+                await socket.push(seq, text)
+            except Exception:
+                logger.warning("fan-out: a socket of auction %s refused event %s", room.auction_id, seq, exc_info=True)
+        # Yield between events, or daphne cannot flush its writes under a backlog.
+        await asyncio.sleep(0)
+
+    async def _start(self) -> None:
+        if self.tasks:
+            return
+        async with self._starting:
+            if self.tasks:
+                return
+            tasks = [self._dispatch(), self._tail()]
+            if self.layer is not None:
+                self.channel = await self.layer.new_channel("fanout.")
+                tasks.append(self._receive())
+            self.tasks = [asyncio.create_task(coroutine) for coroutine in tasks]
+
+
+def group_name(auction_id: int) -> str:
+    """The channel-layer group of a round: one PUBLISH per event reaches every process's hub."""
+    return f"auction.{auction_id}"
+
+
+def _current_seq(auction_id: int) -> int:
+    return Auction.objects.filter(pk=auction_id).values_list("event_seq", flat=True).first() or 0
+
+
+def _events_after(cursors: dict[int, int]) -> list[tuple[int, int, str]]:
+    condition = Q()
+    for auction_id, seq in cursors.items():
+        condition |= Q(auction_id=auction_id, seq__gt=seq)
+    events = AuctionEvent.objects.filter(condition).order_by("auction_id", "seq")[:TAIL_LIMIT]
+    return [(event.auction_id, event.seq, event_text(event)) for event in events]
+
+
+# One hub per event loop. Pokes come from database threads, hence the lock for the registry.
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_hubs_lock = threading.Lock()
+
+
+def get_hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        hub = _hubs.get(loop)
+        if hub is None:
+            for closed in [other for other in _hubs if other.is_closed()]:
+                del _hubs[closed]
+            hub = _hubs[loop] = Hub()
+        return hub
+
+
+def poke(auction_id: int, seq: int, text: str) -> None:
+    """Hands a just-committed event to every hub of this process (embedded mode), from any thread."""
+    with _hubs_lock:
+        hubs = list(_hubs.items())
+    for loop, hub in hubs:
+        with contextlib.suppress(RuntimeError):  # that loop has closed: nobody listens there
+            loop.call_soon_threadsafe(hub.offer, auction_id, seq, text)

@@ -1,0 +1,254 @@
+"""Registration and bids: the one bid path behind the socket and the HTTP fallback.
+
+`check_place_bid` takes raw input, locks the round, applies the law (`auctions.rules`) by the
+server's receive time and hands an accepted bid to `do_place_bid`, which writes it. The
+acknowledgement is returned only after commit, and the broadcast goes out only after commit.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from auctions import clock, rules
+from auctions.lifecycle import lock_round, open_round, record_step, round_state
+from auctions.models import Auction, AuctionEvent
+from lots.models import DisposalRecord, Party
+from payments import services as payments
+from payments.models import Deposit
+
+from .bidlog import bid_hash, genesis_hash
+from .errors import BidError, not_authenticated, not_found, not_registered
+from .events import record_event
+from .models import Bid, PriorityRight, Registration
+from .protocol import amount, iso, to_millis
+from .ratelimit import check_bid_rate
+
+REGISTRATION_OPEN = (Auction.Status.ANNOUNCED, Auction.Status.LIVE, Auction.Status.SUSPENDED)
+
+
+# --- Registration -----------------------------------------------------------------------------
+def register_bidder(user, auction_id: int, *, accept_terms: bool) -> Registration:
+    """Registers a real-name bidder for one round (BD1) with a bidder code (BD3) and opens the
+    deposit (`payments.services.open_deposit`). A second call returns the same registration.
+
+    Refused: without a bidder profile or accepted terms (BD1); for a round that is not public or
+    has ended; for barred bidders (BD4). Priority-right holders get a P code and their rank (BD5);
+    the applicant creditor is marked for the deposit exemption (BD2).
+    """
+    if not user or not user.is_authenticated:
+        raise not_authenticated()
+    profile = getattr(user, "bidder", None)
+    if profile is None:
+        raise BidError("profile_required", _("请先完成实名认证"), "BD1")
+    with transaction.atomic(durable=True):
+        # The round's lock serialises registrations: codes stay unique, a repeat finds the first.
+        auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)
+        if auction is None:
+            raise not_found()
+        existing = Registration.objects.filter(auction=auction, user=user).first()
+        if existing is not None:
+            return existing
+        if not accept_terms:
+            raise BidError("terms_required", _("请阅读并接受竞买须知"), "BD1")
+        now = clock.now()
+        if auction.status not in REGISTRATION_OPEN or now >= auction.ends_at:
+            raise BidError("registration_closed", _("本场拍卖已结束，不能报名"), "BD1")
+        check_not_barred(user, profile.id_number_hash, auction)
+        priority = PriorityRight.objects.filter(auction=auction, id_number_hash=profile.id_number_hash).first()
+        registration = Registration.objects.create(
+            auction=auction,
+            user=user,
+            code=_new_code(auction, "P" if priority else "A"),
+            priority_rank=priority.rank if priority else None,
+            is_applicant=Party.objects.filter(
+                case_id=auction.lot.case_id, role=Party.Role.APPLICANT, id_number_hash=profile.id_number_hash
+            ).exists(),
+            terms_accepted_at=now,
+        )
+        payments.open_deposit(registration)
+        return registration
+
+
+def check_not_barred(user, id_number_hash: str, auction: Auction) -> None:
+    """BD4: the case's respondent debtor, staff of the court selling the lot, and a buyer who
+    defaulted (悔拍, ST4) on an earlier round of the same lot may not bid."""
+    lot = auction.lot
+    if Party.objects.filter(case_id=lot.case_id, role=Party.Role.RESPONDENT, id_number_hash=id_number_hash).exists():
+        raise BidError("barred", _("被执行人不得竞买本案财产"), "BD4", reason="respondent")
+    staff = getattr(user, "court_staff", None)
+    if staff is not None and staff.court_id == lot.court_id:
+        raise BidError("barred", _("承办法院工作人员不得竞买"), "BD4", reason="court_staff")
+    defaulted = Deposit.objects.filter(
+        registration__auction__lot_id=lot.pk,
+        registration__user__bidder__id_number_hash=id_number_hash,
+        status=Deposit.Status.FORFEITED,
+    )
+    if defaulted.exists():
+        raise BidError("barred", _("悔拍的买受人不得参加该标的物的再次拍卖"), "BD4", reason="defaulter")
+
+
+def _new_code(auction: Auction, prefix: str) -> str:
+    """A short code that says nothing about the bidder or the order of registration (BD3)."""
+    taken = set(Registration.objects.filter(auction=auction).values_list("code", flat=True))
+    digits = 4
+    while True:
+        for _attempt in range(20):
+            code = f"{prefix}{secrets.randbelow(10**digits):0{digits}d}"
+            if code not in taken:
+                return code
+        digits += 1  # that many codes are taken: widen the space
+
+
+# --- Bids -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BidResult:
+    """An accepted, committed bid as its bidder is told (the "ack" frame)."""
+
+    client_bid_id: str
+    seq: int  # the round's event seq of this bid's "bid" event
+    bid_seq: int
+    code: str
+    amount: Decimal
+    received_at: datetime
+    duplicate: bool = False  # a repeated client_bid_id: the first result, nothing written
+
+    def ack_frame(self) -> dict:
+        return {
+            "type": "ack",
+            "client_bid_id": self.client_bid_id or None,
+            "seq": self.seq,
+            "duplicate": self.duplicate,
+            "bid": {
+                "seq": self.bid_seq,
+                "code": self.code,
+                "amount": amount(self.amount),
+                "received_at": iso(self.received_at),
+            },
+        }
+
+
+def check_place_bid(user, auction_id: int, raw_amount, client_bid_id: str = "", *, received_at=None) -> BidResult:
+    """Decides and, if lawful, stores one bid; returns after commit. Raises BidError.
+
+    The receive time (taken by the caller as the message arrived, else now) decides everything
+    (BI2): the start (BI1), the end, and the extension to receive time + 5 minutes. Under the
+    round's row lock: registration (BD1, BD3), deposit (BD1, BD2), amount and increments (PR4),
+    priority matching (BD5). A repeated client_bid_id of the same registration returns the first
+    result. Any refusal writes nothing.
+    """
+    received_at = to_millis(received_at or clock.now())
+    if not user or not user.is_authenticated:
+        raise not_authenticated()
+    check_bid_rate(user.pk)
+    with transaction.atomic(durable=True):
+        # Read before taking the lock (registrations do not change while a round runs): the
+        # round's lock is held for as few round trips as possible.
+        registration = Registration.objects.filter(auction_id=auction_id, user=user).first()
+        auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)
+        if auction is None:
+            raise not_found()
+        if registration is None:
+            raise not_registered()
+        if client_bid_id:
+            first = Bid.objects.filter(registration=registration, client_bid_id=client_bid_id).first()
+            if first is not None:
+                return _repeated(first, registration)
+        bidder = rules.BidderState(registration.pk, registration.priority_rank, payments.deposit_secured(registration))
+        if auction.status == Auction.Status.ANNOUNCED and auction.starts_at <= received_at < auction.ends_at:
+            open_round(auction, received_at)  # the clock is late: time decides, not the worker
+        try:
+            accepted = rules.evaluate_bid(round_state(auction), bidder, raw_amount, received_at)
+        except rules.BidRefused as refusal:
+            raise BidError.from_refusal(refusal) from None
+        return do_place_bid(auction, registration, accepted, received_at, client_bid_id)
+
+
+def do_place_bid(
+    auction: Auction, registration: Registration, accepted: rules.BidAccepted, received_at: datetime, client_bid_id=""
+) -> BidResult:
+    """Writes an accepted bid: the hash-chained Bid row (BI4), the round's price, leader, end and
+    counters, the "bid" event and, for an extension (BI2), its disposal record (PD5).
+
+    The caller holds the round's row lock (`lock_round`) and has applied `rules.evaluate_bid`.
+    """
+    received_at = to_millis(received_at)
+    seq = auction.bid_count + 1
+    prev_hash = auction.bid_log_head or genesis_hash(auction.pk)
+    bid = Bid.objects.create(
+        auction=auction,
+        registration=registration,
+        seq=seq,
+        amount=Money(accepted.amount, "CNY"),
+        received_at=received_at,
+        is_priority=registration.priority_rank is not None,
+        client_bid_id=client_bid_id or "",
+        prev_hash=prev_hash,
+        hash=bid_hash(auction.pk, seq, registration.code, accepted.amount, received_at, prev_hash),
+    )
+    auction.current_price = Money(accepted.amount, "CNY")
+    auction.leading_bid, auction.bid_count, auction.bid_log_head = bid, seq, bid.hash
+    if accepted.extended:
+        auction.ends_at = accepted.ends_at
+        auction.extension_count += 1
+        record_step(
+            auction,
+            DisposalRecord.Kind.ROUND_EXTENDED,
+            price=accepted.amount,
+            code=registration.code,
+            bid_seq=seq,
+            ends_at=iso(auction.ends_at),
+            extension_count=auction.extension_count,
+        )
+    frame = record_event(
+        auction,
+        "bid",
+        {
+            "seq": seq,
+            "code": registration.code,
+            "amount": amount(accepted.amount),
+            "received_at": iso(received_at),
+            "current_price": amount(accepted.amount),
+            "ends_at": iso(auction.ends_at),
+            "extended": accepted.extended,
+            "bid_count": seq,
+            "extension_count": auction.extension_count,
+            "priority": bid.is_priority,
+        },
+        received_at,
+    )
+    auction.save(
+        update_fields=[
+            "current_price",
+            "current_price_currency",
+            "leading_bid",
+            "bid_count",
+            "bid_log_head",
+            "ends_at",
+            "extension_count",
+            "event_seq",
+            "updated_at",
+        ]
+    )
+    return BidResult(client_bid_id, frame["seq"], seq, registration.code, accepted.amount, received_at)
+
+
+def _repeated(bid: Bid, registration: Registration) -> BidResult:
+    event_seq = (
+        AuctionEvent.objects.filter(auction_id=bid.auction_id, kind="bid", payload__seq=bid.seq)
+        .values_list("seq", flat=True)
+        .first()
+    )
+    return BidResult(
+        bid.client_bid_id,
+        event_seq,
+        bid.seq,
+        registration.code,
+        bid.amount.amount,
+        bid.received_at,
+        duplicate=True,
+    )

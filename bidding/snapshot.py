@@ -1,0 +1,105 @@
+"""What a watcher is sent on connect and on resync: the round's public state, its recent bids and
+the connected user's own standing. Public data is bidder codes only, never names or ID numbers
+(BD3); only the `me` part is personal, and only to that user."""
+
+from auctions import clock, rules
+from auctions.lifecycle import round_state
+from auctions.models import Auction, AuctionEvent
+from payments import services as payments
+
+from .models import Bid, Registration
+from .protocol import amount, dumps, event_text, iso
+
+RECENT_BIDS = 50
+REPLAY_LIMIT = 200  # a client further behind gets a fresh snapshot instead of the events
+
+
+def load_public_round(auction_id: int) -> Auction | None:
+    rounds = Auction.objects.select_related("leading_bid__registration")
+    return rounds.filter(pk=auction_id, status__in=Auction.PUBLIC_STATUSES).first()
+
+
+def build_snapshot(auction: Auction, user) -> dict:
+    """The snapshot frame of docs/websocket.md. Bids are read up to the round's own bid count,
+    so the list agrees with `seq` even if a bid commits while it is read."""
+    state = round_state(auction)
+    bids = (
+        Bid.objects.filter(auction=auction, seq__lte=auction.bid_count)
+        .select_related("registration")
+        .order_by("-seq")[:RECENT_BIDS]
+    )
+    leader = auction.leading_bid
+    return {
+        "type": "snapshot",
+        "seq": auction.event_seq,
+        "server_time": iso(clock.now()),
+        "auction": {
+            "id": auction.pk,
+            "status": auction.status,
+            "starts_at": iso(auction.starts_at),
+            "ends_at": iso(auction.ends_at),
+            "starting_price": amount(state.starting_price),
+            "increment": amount(state.increment),
+            "current_price": amount(state.current_price),
+            "bid_count": auction.bid_count,
+            "extension_count": auction.extension_count,
+            "leader_code": leader.registration.code if leader else None,
+            "round_label": auction.round_label,
+        },
+        "bids": [bid_item(bid) for bid in bids],
+        "me": _me(auction, state, user),
+    }
+
+
+def bid_item(bid: Bid) -> dict:
+    return {
+        "seq": bid.seq,
+        "code": bid.registration.code,
+        "amount": amount(bid.amount.amount),
+        "received_at": iso(bid.received_at),
+    }
+
+
+def _me(auction: Auction, state: rules.AuctionState, user) -> dict | None:
+    """The user's own standing; `reason` is the error code a bid would get now, or None."""
+    if not user or not user.is_authenticated:
+        return None
+    registration = Registration.objects.filter(auction=auction, user=user).first()
+    if registration is None:
+        minimum = rules.minimum_bid(state, rules.BidderState(0, None, False))
+        return {
+            "code": None,
+            "can_bid": False,
+            "min_bid": amount(minimum),
+            "leading": False,
+            "reason": "not_registered",
+            "priority_rank": None,
+        }
+    bidder = rules.BidderState(registration.pk, registration.priority_rank, payments.deposit_secured(registration))
+    minimum = rules.minimum_bid(state, bidder)
+    try:
+        rules.evaluate_bid(state, bidder, minimum, clock.now())
+        reason = None
+    except rules.BidRefused as refusal:
+        reason = str(refusal.code)
+    return {
+        "code": registration.code,
+        "can_bid": reason is None,
+        "min_bid": amount(minimum),
+        "leading": state.leader_id == registration.pk,
+        "reason": reason,
+        "priority_rank": registration.priority_rank,
+    }
+
+
+def socket_state(auction_id: int, user, since: int | None) -> tuple[int, list[str]] | None:
+    """What a (re)connecting socket is sent: (seq, frames as text), or None for no such public
+    round. With `since` a little behind the round, the events after it; otherwise a snapshot."""
+    auction = load_public_round(auction_id)
+    if auction is None:
+        return None
+    current = auction.event_seq
+    if since is not None and 0 <= current - since <= REPLAY_LIMIT:
+        events = AuctionEvent.objects.filter(auction=auction, seq__gt=since, seq__lte=current).order_by("seq")
+        return current, [event_text(event) for event in events]
+    return current, [dumps(build_snapshot(auction, user))]

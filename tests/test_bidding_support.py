@@ -1,0 +1,73 @@
+"""Helpers for the bidding engine's tests (imported by them; holds no tests itself).
+
+Rounds are created at a whole-second moment NOW with the clock frozen, so boundary times such as
+"exactly 5:00 before the end" are exact.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.cache import cache
+
+from auctions import clock
+from auctions.models import Auction, AuctionEvent
+from bidding import services
+from bidding.models import Bid
+from lots.models import DisposalRecord
+from tests import factories
+
+NOW = datetime(2026, 3, 2, 2, 0, 0, tzinfo=UTC)
+GENEROUS_LIMITS = ((1, 10_000), (60, 100_000))
+
+
+@pytest.fixture(autouse=True)
+def engine_test_defaults(settings):
+    """Per-user bid counters live in the cache; every test starts with none. (Also: test users
+    are hashed with a fast hasher, as the default one spends ~0.5 s per user.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def frozen_now():
+    """The clock stands at NOW (registration, snapshots and the clock worker read it)."""
+    with clock.frozen(NOW):
+        yield NOW
+
+
+def make_round(lot, **kwargs) -> Auction:
+    """A round created at NOW: by default live since an hour, ending 24 hours after NOW."""
+    with clock.frozen(NOW):
+        return factories.make_auction(lot, **kwargs)
+
+
+def bidder(auction: Auction, username: str, *, secured: bool = True, priority_rank: int | None = None):
+    user = factories.make_bidder(username)
+    factories.register(auction, user, secured=secured, priority_rank=priority_rank)
+    return user
+
+
+def bid(user, auction: Auction, amount, *, at: datetime | None = None, client_bid_id: str = ""):
+    return services.check_place_bid(user, auction.pk, amount, client_bid_id, received_at=at or NOW)
+
+
+def written(auction: Auction) -> tuple:
+    """Everything a bid may write, to prove that a refusal wrote nothing."""
+    auction.refresh_from_db()
+    return (
+        Bid.objects.filter(auction=auction).count(),
+        AuctionEvent.objects.filter(auction=auction).count(),
+        DisposalRecord.objects.filter(auction=auction).count(),
+        auction.status,
+        auction.current_price,
+        auction.ends_at,
+        auction.bid_count,
+        auction.event_seq,
+        auction.bid_log_head,
+    )
+
+
+def before_end(auction: Auction, minutes: int = 0, seconds: int = 0) -> datetime:
+    return auction.ends_at - timedelta(minutes=minutes, seconds=seconds)
