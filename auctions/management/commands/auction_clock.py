@@ -1,0 +1,51 @@
+"""The auction clock worker: publishes due announcements, opens rounds at their start and closes
+them at their end (extensions included), every quarter second. Run one beside daphne (`make run`);
+a second one is harmless (every transition is a compare-and-set under the round's row lock)."""
+
+import logging
+import signal
+import threading
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from auctions import lifecycle
+from auctions import services as auction_services
+
+logger = logging.getLogger("auctions.clock")
+
+
+class Command(BaseCommand):
+    help = "Opens and closes auction rounds on time and publishes due announcements."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run one tick and exit")
+        parser.add_argument("--interval", type=float, default=0.25, help="seconds between ticks")
+
+    def handle(self, *args, once=False, interval=0.25, **options):
+        stop = threading.Event()
+        if not once:
+            # Finish the tick in progress, then exit: a transition is never cut in half.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+            logger.info("auction clock started (every %.2fs)", interval)
+        while True:
+            started = time.monotonic()
+            self.tick()
+            if once or stop.wait(max(0.0, interval - (time.monotonic() - started))):
+                break
+            close_old_connections()  # a long-running worker must not keep a broken connection
+        if not once:
+            logger.info("auction clock stopped")
+
+    def tick(self) -> None:
+        steps = (auction_services.publish_due_announcements, lifecycle.open_due_rounds, lifecycle.close_due_rounds)
+        for step in steps:
+            try:
+                done = step()
+            except Exception:
+                logger.exception("auction clock: %s failed", step.__name__)
+                continue
+            if done:
+                logger.info("auction clock: %s: %s", step.__name__, done)
