@@ -40,9 +40,10 @@ from .forms import (
     PhotoUploadForm,
     ReferencePriceForm,
 )
-from .models import CourtApiToken, EnforcementCase, Lot, ReferencePrice
+from .models import CourtApiToken, EnforcementCase, Lot, Party, ReferencePrice
 
 SOON = timedelta(days=7)
+PARTY_ORDER = [Party.Role.APPLICANT, Party.Role.RESPONDENT, Party.Role.REPRESENTATIVE, Party.Role.AGENT]
 PAGE_SIZE = 25
 
 
@@ -134,7 +135,7 @@ def case_detail(request, case_id):
         return redirect("console:case_detail", case.id)
     context = {
         "case": case,
-        "parties": case.parties.select_related("represents"),
+        "parties": sorted(case.parties.select_related("represents"), key=lambda p: PARTY_ORDER.index(p.role)),
         "lots": case.lots.all(),
         "records": case.disposal_records.select_related("lot").order_by("-at", "-id")[:50],
         "party_form": party_form,
