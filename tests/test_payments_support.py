@@ -1,15 +1,12 @@
-"""Builders shared by the payments tests: bidders who paid through a provider, and a round closed
-the way the engine closes it (result written under the auction lock, then the hand-off)."""
+"""Builders shared by the payments tests: bidders who paid through a provider, and a round that
+the engine itself bids on and closes (so the close hand-off runs as in production)."""
 
-import hashlib
 from decimal import Decimal
 
-from django.db import transaction
-
 from auctions import clock
-from auctions.handoff import round_closed
+from auctions.lifecycle import do_close_auction
 from auctions.models import Auction
-from bidding.models import Bid
+from bidding.services import check_place_bid
 from payments import services
 from payments.models import Deposit
 from tests import factories
@@ -26,30 +23,13 @@ def paid_bidder(auction, name: str, provider: str = "sandbox"):
 
 
 def close_round(auction: Auction, winner=None, price=None) -> Auction:
-    """Ends the round now: sold to `winner` (a Registration) at `price`, or failed without one."""
-    with transaction.atomic():
-        auction = Auction.objects.select_for_update().get(pk=auction.pk)
-        now = clock.now()
-        if winner is not None:
-            seq = auction.bid_count + 1
-            digest = hashlib.sha256(f"{auction.pk}:{seq}:{price}".encode()).hexdigest()
-            bid = Bid.objects.create(
-                auction=auction,
-                registration=winner,
-                seq=seq,
-                amount=factories.cny(price),
-                received_at=now,
-                prev_hash=auction.bid_log_head or "0" * 64,
-                hash=digest,
-            )
-            auction.leading_bid, auction.current_price, auction.bid_count = bid, bid.amount, seq
-            auction.status = Auction.Status.SOLD
-        else:
-            auction.status = Auction.Status.FAILED
-        auction.ends_at = auction.closed_at = now
-        auction.save()
-        round_closed(auction)
-    return auction
+    """`winner` (a Registration) bids `price`, then the round ends now and the engine closes it:
+    sold to the winner, or failed without one."""
+    if winner is not None:
+        check_place_bid(winner.user, auction.pk, str(price))
+    Auction.objects.filter(pk=auction.pk).update(ends_at=clock.now())
+    do_close_auction(auction.pk)
+    return Auction.objects.get(pk=auction.pk)
 
 
 def money(value) -> Decimal:

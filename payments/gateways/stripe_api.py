@@ -135,8 +135,12 @@ class StripeGateway:
                 "currency": request.currency.lower(),
                 "capture_method": "manual",
                 "payment_method_types": ["card"],
-                "description": request.description,
-                "metadata": {**request.metadata, KEY_FIELD: request.key, "reference": request.reference},
+                "metadata": {
+                    **request.metadata,
+                    KEY_FIELD: request.key,
+                    "reference": request.reference,
+                    "description": request.description,
+                },
             },
             options={"idempotency_key": f"{request.key}:create"},
         )
