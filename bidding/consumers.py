@@ -1,0 +1,117 @@
+"""The live socket of one round (protocol: docs/websocket.md). Thin: it parses, calls the bid
+service or the snapshot reader through `database_sync_to_async`, and renders their answers.
+Broadcast events reach it through this process's hub (bidding/fanout.py), never by a
+channel-layer group per socket."""
+
+import logging
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext_lazy as _
+
+from auctions import clock
+
+from . import fanout, services, snapshot
+from .errors import BidError, not_found, rate_limited
+from .protocol import dumps, parse_client_message, pong_frame
+from .ratelimit import SocketLimiter
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND_CLOSE_CODE = 4404
+
+
+class AuctionConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel of its own: the hub holds the process's one subscription per
+    # round, where a channel per socket would cost a Redis subscription per socket.
+    channel_layer_alias = None
+
+    async def connect(self):
+        self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
+        self.user = self.scope.get("user")
+        self.limiter = SocketLimiter()
+        self.synced, self.last_sent, self.buffer = False, 0, deque()
+        self.hub = None
+        await self.accept()
+        self.hub = fanout.get_hub()
+        await self.hub.join(self.auction_id, self)  # before reading state: no event falls between
+        if not await self.sync(_since(self.scope)):
+            await self.send_frame(not_found().as_frame())
+            await self.close(code=NOT_FOUND_CLOSE_CODE)
+
+    async def disconnect(self, code):
+        if self.hub is not None:
+            await self.hub.leave(self.auction_id, self)
+
+    async def dispatch(self, message):
+        # The base class closes stale database connections before every message with a thread
+        # hop; here only database_sync_to_async touches the database, and it does that itself.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- from the hub ----------------------------------------------------------------------
+    async def push(self, seq: int, text: str) -> None:
+        """A broadcast event, in seq order; held back while this socket reads its state."""
+        if not self.synced:
+            self.buffer.append((seq, text))
+        elif seq > self.last_sent:
+            self.last_sent = seq
+            await self.send(text_data=text)
+
+    async def sync(self, since: int | None = None) -> bool:
+        """Sends the state (snapshot, or the events after `since`), then what arrived meanwhile."""
+        self.synced = False
+        self.buffer.clear()  # anything already buffered is older than what is read now
+        state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
+        if state is None:
+            return False
+        self.last_sent, frames = state
+        for text in frames:
+            await self.send(text_data=text)
+        while self.buffer:
+            seq, text = self.buffer.popleft()
+            if seq > self.last_sent:
+                self.last_sent = seq
+                await self.send(text_data=text)
+        self.synced = True
+        return True
+
+    # --- from the client -------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        received_at = clock.now()  # the server's receive time decides the bid (BI2)
+        client_bid_id = None
+        try:
+            if not self.limiter.allow():
+                raise rate_limited(self.limiter.retry_after())
+            message = parse_client_message(text_data if text_data is not None else bytes_data)
+            if message["type"] == "bid":
+                client_bid_id = message["client_bid_id"] or None
+                result = await database_sync_to_async(services.check_place_bid)(
+                    self.user, self.auction_id, message["amount"], message["client_bid_id"], received_at=received_at
+                )
+                await self.send_frame(result.ack_frame())
+            elif message["type"] == "resync":
+                await self.sync()
+            else:
+                await self.send_frame(pong_frame(clock.now()))
+        except BidError as error:
+            await self.send_frame(error.as_frame(client_bid_id))
+        except Exception:
+            logger.exception("auction socket %s: message failed", self.auction_id)
+            await self.send_frame(BidError("server_error", _("服务器错误，请重试")).as_frame(client_bid_id))
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=dumps(frame))
+
+
+def _since(scope) -> int | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("since")
+    try:
+        since = int(values[0]) if values else None
+    except ValueError:
+        return None
+    return since if since is not None and since >= 0 else None
