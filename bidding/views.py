@@ -1,0 +1,83 @@
+"""The HTTP side of live bidding: the bid fallback for clients without a socket, the snapshot,
+and the public bid record (BI4). Thin: parse, call one service or reader, render."""
+
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from auctions import clock
+
+from . import services, snapshot
+from .bidlog import genesis_hash
+from .errors import BidError, bad_message, not_found
+from .models import Bid
+from .protocol import dumps, iso, parse_client_message
+
+RECORD_PAGE = 100
+
+
+def _json(frame: dict, status: int = 200) -> HttpResponse:
+    return HttpResponse(dumps(frame), status=status, content_type="application/json")
+
+
+def _error(error: BidError, client_bid_id: str | None = None) -> HttpResponse:
+    return _json(error.as_frame(client_bid_id), error.http_status)
+
+
+@require_POST
+def place_bid(request, auction_id: int):
+    """POST /auctions/<id>/bids with the socket's bid message; 200 with the ack (after commit)
+    or 4xx with the socket's error frame. Session auth; CSRF applies as to any form."""
+    received_at = clock.now()
+    client_bid_id = None
+    try:
+        message = parse_client_message(request.body)
+        if message["type"] != "bid":
+            raise bad_message(_("只接受出价消息"))
+        client_bid_id = message["client_bid_id"] or None
+        result = services.check_place_bid(
+            request.user, auction_id, message["amount"], message["client_bid_id"], received_at=received_at
+        )
+    except BidError as error:
+        return _error(error, client_bid_id)
+    return _json(result.ack_frame())
+
+
+@require_GET
+def round_snapshot(request, auction_id: int):
+    """GET /auctions/<id>/snapshot: the socket's snapshot frame, for polling clients."""
+    auction = snapshot.load_public_round(auction_id)
+    if auction is None:
+        return _error(not_found())
+    return _json(snapshot.build_snapshot(auction, request.user))
+
+
+@require_GET
+def bid_record(request, auction_id: int):
+    """GET /auctions/<id>/bids.json?after=<seq>: the public bid record (BI4), oldest first, in
+    pages, with each bid's hash so anyone can recompute the chain (docs/websocket.md)."""
+    auction = snapshot.load_public_round(auction_id)
+    if auction is None:
+        return _error(not_found())
+    try:
+        after = max(int(request.GET.get("after", 0)), 0)
+    except ValueError:
+        return _error(bad_message(_("after 须为整数")))
+    bids = list(
+        Bid.objects.filter(auction=auction, seq__gt=after, seq__lte=auction.bid_count)
+        .select_related("registration")
+        .order_by("seq")[:RECORD_PAGE]
+    )
+    more = bool(bids) and bids[-1].seq < auction.bid_count
+    return _json(
+        {
+            "auction": auction.pk,
+            "status": auction.status,
+            "bid_count": auction.bid_count,
+            "genesis_hash": genesis_hash(auction.pk),
+            "head": auction.bid_log_head or genesis_hash(auction.pk),
+            "closed_at": iso(auction.closed_at),
+            "bids": [dict(snapshot.bid_item(bid), prev_hash=bid.prev_hash, hash=bid.hash) for bid in bids],
+            "next": f"{request.path}?after={bids[-1].seq}" if more else None,
+        }
+    )
