@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.test import override_settings
 
-from auctions.models import Auction
+from auctions.models import Announcement, Auction
 from tests import factories
 
 # The builders give each bidder a distinct ID number from a counter taken modulo 1,000.
@@ -39,10 +39,17 @@ class Seeder:
         self.court = factories.make_court()
         self.case = factories.make_case(self.court)
         self.next_user = 0
+        self.warm_auction = self.auction().pk  # what the servers are warmed up on
 
     def auction(self, ends_in: timedelta = timedelta(hours=24), starting_price=80_000, increment=100) -> Auction:
         lot = factories.make_lot(self.case)
         return factories.make_auction(lot, ends_in=ends_in, starting_price=starting_price, increment=increment)
+
+    def public_auction(self) -> Auction:
+        """A live round whose announcement is out, as the public lot page requires (AN1)."""
+        auction = self.auction()
+        Announcement.objects.create(auction=auction, publish_at=auction.announce_at, published_at=auction.announce_at)
+        return auction
 
     def seats(self, auction: Auction, count: int) -> list[dict]:
         """`count` distinct pool bidders registered with secured deposits, each a session + CSRF token.
