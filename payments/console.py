@@ -36,7 +36,9 @@ def court_index(request):
         Auction.objects.filter(lot__court=court, registrations__deposit__isnull=False)
         .annotate(
             deposits=Count("registrations__deposit", distinct=True),
-            secured=Count("registrations__deposit", filter=Q(registrations__deposit__status="secured"), distinct=True),
+            paid=Count(
+                "registrations__deposit", filter=Q(registrations__deposit__secured_at__isnull=False), distinct=True
+            ),
         )
         .select_related("lot", "settlement")
         .order_by("-ends_at")[:100]

@@ -16,7 +16,7 @@ class PayForm(forms.Form):
     decline = forms.BooleanField(label=_("演示：让这次支付失败"), required=False, help_text=_("仅演示支付（沙箱）有效"))
 
     def __init__(self, *args, providers: list[str], demo: bool, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["provider"].choices = [(name, LABELS[name]) for name in providers]
         if providers:
             self.fields["provider"].initial = providers[0]

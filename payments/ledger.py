@@ -54,9 +54,14 @@ def balance(account: LedgerAccount) -> Decimal:
     return _sum(LedgerEntry.objects.filter(account=account))
 
 
+def _owed(credit_balance: Decimal) -> Decimal:
+    """A credit balance read as a positive amount owed (and never as -0.00)."""
+    return -credit_balance or ZERO
+
+
 def held_for_deposit(deposit) -> Decimal:
     """What the court holds for this deposit's bidder: paid in, not yet refunded, applied or forfeited."""
-    return -_sum(LedgerEntry.objects.filter(account__kind=Kind.BIDDER, transaction__deposit=deposit))
+    return _owed(_sum(LedgerEntry.objects.filter(account__kind=Kind.BIDDER, transaction__deposit=deposit)))
 
 
 def held_by_deposit(deposit_ids) -> dict[int, Decimal]:
@@ -65,7 +70,7 @@ def held_by_deposit(deposit_ids) -> dict[int, Decimal]:
         .values("transaction__deposit")
         .annotate(total=Sum("amount"))
     )
-    return {row["transaction__deposit"]: -row["total"] for row in rows}
+    return {row["transaction__deposit"]: _owed(row["total"]) for row in rows}
 
 
 def escrow_balance(court) -> Decimal:
@@ -73,7 +78,7 @@ def escrow_balance(court) -> Decimal:
 
 
 def owed_to_bidder(user) -> Decimal:
-    return -_sum(LedgerEntry.objects.filter(account__kind=Kind.BIDDER, account__user=user))
+    return _owed(_sum(LedgerEntry.objects.filter(account__kind=Kind.BIDDER, account__user=user)))
 
 
 T = LedgerTransaction.Kind
@@ -98,7 +103,7 @@ def totals_by_auction(auction_ids) -> dict[int, dict[str, Decimal]]:
     )
     empty = dict.fromkeys(TOTALS, ZERO)
     found = {
-        row["transaction__auction"]: {name: sign * (row[name] or ZERO) for name, (sign, _) in TOTALS.items()}
+        row["transaction__auction"]: {name: sign * (row[name] or ZERO) or ZERO for name, (sign, _) in TOTALS.items()}
         for row in rows
     }
     return {pk: found.get(pk, empty) for pk in auction_ids}
