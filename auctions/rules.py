@@ -5,9 +5,10 @@ back a decision. Each function cites the rule it enforces; refusals carry the ru
 the API and the bidding socket can name it. Money is Decimal in yuan; datetimes are aware.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from django.utils import timezone
@@ -51,17 +52,22 @@ class Refusal:
 
 
 # --- Money ------------------------------------------------------------------------------------
+# Plain yuan as people type it: digits, optionally a point and one or two decimals. Exponents,
+# signs, separators and non-ASCII digits are refused rather than guessed at.
+_AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+
+
 def parse_amount(raw) -> Decimal | None:
     """A positive yuan amount with at most two decimals and within range, or None."""
     if isinstance(raw, bool | float):
         return None  # floats never carry money; JSON numbers arrive as strings or ints
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
+    if isinstance(raw, str) and _AMOUNT_RE.match(raw.strip()):
+        value = Decimal(raw.strip())
+    elif isinstance(raw, int | Decimal) and Decimal(raw).is_finite():
+        value = Decimal(raw)
+    else:
         return None
-    if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
-        return None
-    if value != value.quantize(CENT):
+    if not 0 < value <= MAX_AMOUNT or value != value.quantize(CENT, rounding="ROUND_DOWN"):
         return None
     return value.quantize(CENT)
 

@@ -632,12 +632,10 @@ def test_check_round_terms_reports_every_broken_rule():
         ("12.50", "12.50"),
         ("  12.50 ", "12.50"),
         ("12.5", "12.50"),
-        ("12.500", "12.50"),  # trailing zeros add no precision
         ("0.01", "0.01"),
         (5, "5.00"),
         (81000, "81000.00"),
         (Decimal("7.1"), "7.10"),
-        ("1e3", "1000.00"),  # exact decimal notation, see the module: not a float
         ("999999999999.99", "999999999999.99"),
     ],
 )
@@ -652,6 +650,14 @@ def test_parse_amount_accepts_positive_two_decimal_amounts(raw, expected):
     [
         12.5,  # floats never carry money
         1e3,
+        "1e3",  # exponents, signs, separators and over-precise spellings are refused, not guessed
+        "+5",
+        "1_000",
+        "1,000",
+        "12.500",
+        "１２",
+        ".5",
+        "5.",
         True,
         False,
         "-5",
