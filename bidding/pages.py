@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from auctions.models import Auction
 from payments import services as payments
@@ -26,6 +27,8 @@ from . import accounts, services
 from .errors import BidError
 from .forms import AcceptTermsForm, SignupForm
 from .models import BidderProfile, Registration
+
+SIGNUP_RATE = "20/h"
 
 
 def _next_url(request) -> str:
@@ -40,9 +43,16 @@ def _next_url(request) -> str:
 
 @sensitive_post_parameters("password1", "password2", "id_number", "phone")
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=SIGNUP_RATE, method="POST", block=False)
 def signup(request):
-    """Real-name sign-up (BD1); the new bidder is logged in and sent back to `next`."""
+    """Real-name sign-up (BD1); the new bidder is logged in and sent back to `next`.
+
+    Rate limited per address: "this ID number is already registered" must not become a way to
+    test ID numbers in bulk."""
     next_url = _next_url(request)
+    if getattr(request, "limited", False):  # an unbound form: the input is not even looked at
+        context = {"form": SignupForm(), "next": next_url, "limited": True}
+        return render(request, "bidding/signup.html", context, status=429)
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 
@@ -15,6 +16,11 @@ User = get_user_model()
 ID_NUMBER = factories.valid_id_number(501)
 PHONE = "13912345678"
 PASSWORD = "Lot-bidder-2024!"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
 
 
 def form_data(**overrides) -> dict:
@@ -135,3 +141,14 @@ def test_an5_signup_never_logs_the_id_number(client, caplog):
     client.post("/accounts/signup/", form_data(phone="bad"))
     client.post("/accounts/signup/", form_data())
     assert ID_NUMBER not in caplog.text and PHONE not in caplog.text
+
+
+def test_signup_attempts_are_rate_limited_per_address(client):
+    """Each refused attempt tells whether an ID number is registered: bulk probing is stopped."""
+    for _ in range(20):
+        assert client.post("/accounts/signup/", form_data(phone="bad")).status_code == 200
+    response = client.post("/accounts/signup/", form_data())
+
+    assert response.status_code == 429
+    assert "尝试次数过多" in response.content.decode()
+    assert_nothing_saved()
