@@ -11,7 +11,7 @@ from auctions.models import Auction
 from lots import services
 from lots.models import CourtApiToken, CourtStaff, EnforcementCase, Lot, Party, ReferencePrice
 from tests import factories
-from tests.test_public_support import RESPONDENT
+from tests.test_public_support import RESPONDENT, fast_password_hashing  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -23,6 +23,12 @@ LIVE_PANEL_STUB = '<div data-live-panel-stub="{{ auction.pk }}"></div>'
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The factories create a user per judge and clerk; PBKDF2 would spend most of each test there."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def live_panel_fallback(settings):
     """bidding/_live_panel.html belongs to the bidder pages; when it is absent the locmem stub,
     last in the loader order, stands in, and the real template wins whenever it exists."""
