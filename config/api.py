@@ -8,13 +8,23 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
+from ninja.renderers import JSONRenderer
 
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
 from lots.api import router as court_router
 from lots.api_auth import ApiError
 
-api = NinjaAPI(title="Judicial auctions API", version="1", urls_namespace="api", docs_url="/docs")
+
+class ReadableJSON(JSONRenderer):
+    """Chinese text as itself rather than \\u escapes, readable in curl output and logs."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="Judicial auctions API", version="1", urls_namespace="api", docs_url="/docs", renderer=ReadableJSON()
+)
 
 
 def _error(request, status: int, code: str, message: str, errors=None):

@@ -121,7 +121,7 @@ def save_form(form_class, payload: dict, *, court, actor, **context):
 def idempotent(request, payload: dict, perform, status: int = 201) -> JsonResponse:
     """A create (or other POST) under Idempotency-Key: `perform` returns the saved row's JSON."""
     status, body, replayed = idempotency.run(request, request.auth.court, payload, lambda: (status, perform()))
-    response = JsonResponse(body, status=status)
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response

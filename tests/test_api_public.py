@@ -1,5 +1,6 @@
 """Public read API: /api/v1/auctions, detail and announcement; same filters and masking as the pages."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -170,7 +171,7 @@ def test_an5_no_personal_data_in_any_api_response(client, court, clerk):
     ):
         response = client.get(url)
         assert response.status_code == 200, url
-        assert_no_personal_data(response.content.decode())
+        assert_no_personal_data(json.dumps(response.json(), ensure_ascii=False))
     parties = client.get(f"/api/v1/auctions/{auction.pk}").json()["parties"]
     respondent = next(party for party in parties if party["role"] == "respondent")
     assert respondent["name"] == "王**"
