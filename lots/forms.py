@@ -87,6 +87,21 @@ class OptionalBooleanField(forms.Field):
         return {True: "true", False: "false"}.get(value, "")
 
 
+class CheckedFileField(forms.FileField):
+    """An upload checked by its content (lots/uploads.py), with the browser's file picker hint."""
+
+    def __init__(self, check, accept: str, **kwargs):
+        self.check = check
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = accept
+
+    def clean(self, data, initial=None):
+        uploaded = super().clean(data, initial)
+        if uploaded:
+            self.check(uploaded)
+        return uploaded
+
+
 class ServiceForm(forms.Form):
     """A form whose save() calls one service; a ValidationError from the service lands on its fields."""
 
@@ -116,6 +131,14 @@ class ServiceForm(forms.Form):
     def add_refusals(self, refusals) -> None:
         if refusals:
             self.add_service_error(RuleViolation(refusals))
+
+
+class OnLotForm(ServiceForm):
+    """A form acting on one lot of the court (`lot` comes from the URL or the API path)."""
+
+    def __init__(self, *args, court, lot: Lot, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.lot = lot
 
 
 class CaseForm(ServiceForm):
@@ -217,7 +240,7 @@ class LotForm(ServiceForm):
         return services.update_lot(self.instance, actor, **changes)
 
 
-class ReferencePriceForm(ServiceForm):
+class ReferencePriceForm(OnLotForm):
     """RP1–RP3. For 委托评估 the lot's latest recorded draw supplies the agency (RP2)."""
 
     method = forms.ChoiceField(label=_("确定方式"), choices=ReferencePrice.Method.choices)
@@ -226,18 +249,11 @@ class ReferencePriceForm(ServiceForm):
     valid_until = DateField(
         label=_("有效期至"), required=False, widget=DATE_WIDGET, help_text=_("留空则为价值时点起一年（RP3）")
     )
-    report = forms.FileField(label=_("评估或询价报告（PDF）"), required=False)
+    report = CheckedFileField(uploads.check_pdf, "application/pdf", label=_("评估或询价报告（PDF）"), required=False)
 
     def __init__(self, *args, court, lot: Lot, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.lot = lot
+        super().__init__(*args, court=court, lot=lot, **kwargs)
         self.draw = lot.agency_draws.order_by("-drawn_at", "-id").first()
-
-    def clean_report(self):
-        report = self.cleaned_data.get("report")
-        if report:
-            uploads.check_pdf(report)
-        return report
 
     def clean(self):
         data = super().clean()
@@ -262,37 +278,24 @@ class ReferencePriceForm(ServiceForm):
         )
 
 
-class PhotoUploadForm(ServiceForm):
-    image = forms.FileField(label=_("照片"), help_text=_("JPEG、PNG 或 WebP，不超过 10 MB"))
+class PhotoUploadForm(OnLotForm):
+    image = CheckedFileField(
+        uploads.check_photo,
+        "image/jpeg,image/png,image/webp",
+        label=_("照片"),
+        help_text=_("JPEG、PNG 或 WebP，不超过 10 MB"),
+    )
     caption = forms.CharField(label=_("说明"), max_length=120, required=False)
-
-    def __init__(self, *args, court, lot: Lot, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.lot = lot
-        self.fields["image"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
-
-    def clean_image(self):
-        image = self.cleaned_data["image"]
-        uploads.check_photo(image)
-        return image
 
     def perform(self, actor, data):
         return services.add_photo(self.lot, actor, data["image"], data["caption"])
 
 
-class DocumentUploadForm(ServiceForm):
-    file = forms.FileField(label=_("文件（PDF）"), help_text=_("PDF，不超过 20 MB"))
+class DocumentUploadForm(OnLotForm):
+    file = CheckedFileField(
+        uploads.check_pdf, "application/pdf", label=_("文件（PDF）"), help_text=_("PDF，不超过 20 MB")
+    )
     title = forms.CharField(label=_("文件名称"), max_length=120)
-
-    def __init__(self, *args, court, lot: Lot, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.lot = lot
-        self.fields["file"].widget.attrs["accept"] = "application/pdf"
-
-    def clean_file(self):
-        document = self.cleaned_data["file"]
-        uploads.check_pdf(document)
-        return document
 
     def perform(self, actor, data):
         return services.add_document(self.lot, actor, data["file"], data["title"])

@@ -43,6 +43,7 @@ from .forms import (
 from .models import CourtApiToken, EnforcementCase, Lot, Party, ReferencePrice
 
 SOON = timedelta(days=7)
+LIVE_STATUSES = [Auction.Status.LIVE, Auction.Status.SUSPENDED]
 PARTY_ORDER = [Party.Role.APPLICANT, Party.Role.RESPONDENT, Party.Role.REPRESENTATIVE, Party.Role.AGENT]
 PAGE_SIZE = 25
 
@@ -83,18 +84,21 @@ def _rp4_reminders(court, today):
 def dashboard(request):
     court, now = request.staff.court, clock.now()
     rounds = Auction.objects.filter(lot__court=court).select_related("lot")
+    # (heading, rounds, which time to show): the round panels, most urgent first.
+    panels = [
+        (_("正在竞价"), rounds.filter(status__in=LIVE_STATUSES).order_by("ends_at"), "ends_at"),
+        (_("7日内开始竞价"), rounds.filter(status=Auction.Status.ANNOUNCED, starts_at__lte=now + SOON), "starts_at"),
+        (
+            _("7日内待发布公告"),
+            rounds.filter(status=Auction.Status.SCHEDULED, announce_at__lte=now + SOON).order_by("announce_at"),
+            "announce_at",
+        ),
+        (_("待确认的轮次草稿"), rounds.filter(status=Auction.Status.DRAFT).order_by("announce_at"), "announce_at"),
+    ]
     context = {
+        "panels": [(title, list(queryset), field) for title, queryset, field in panels],
         "draft_lots": Lot.objects.filter(court=court, status=Lot.Status.DRAFT).select_related("case"),
-        "draft_rounds": rounds.filter(status=Auction.Status.DRAFT).order_by("announce_at"),
-        "due_announcements": rounds.filter(status=Auction.Status.SCHEDULED, announce_at__lte=now + SOON).order_by(
-            "announce_at"
-        ),
-        "starting_soon": rounds.filter(status=Auction.Status.ANNOUNCED, starts_at__lte=now + SOON).order_by(
-            "starts_at"
-        ),
-        "live_rounds": rounds.filter(status__in=[Auction.Status.LIVE, Auction.Status.SUSPENDED]).order_by("ends_at"),
         "reminders": _rp4_reminders(court, services.court_today()),
-        "now": now,
     }
     return render(request, "console/dashboard.html", context)
 
@@ -290,30 +294,58 @@ def round_detail(request, auction_id):
     return render(request, "console/round_detail.html", context)
 
 
+def _round_step(request, auction_id, step, success: str):
+    """A POST that takes one step on a round through a service; a refusal becomes a message."""
+    auction = access_auction(request.user, auction_id)
+    try:
+        step(auction)
+    except ValidationError as error:
+        _error_message(request, error)
+    except BidError as error:  # the engine's lifecycle refuses with typed errors (FA4)
+        messages.error(request, error.as_frame()["message"])
+    else:
+        messages.success(request, success)
+    return redirect("console:round_detail", auction.id)
+
+
 @require_POST
 @court_staff_required
 def round_confirm(request, auction_id):
-    auction = access_auction(request.user, auction_id)
-    try:
+    def confirm(auction):
         auction_services.confirm_round(auction, request.user)
-    except ValidationError as error:
-        _error_message(request, error)
-    else:
-        messages.success(request, _("轮次已确认，公告将于设定时间自动发布。"))
-    return redirect("console:round_detail", auction.id)
+
+    return _round_step(request, auction_id, confirm, _("轮次已确认，公告将于设定时间自动发布。"))
 
 
 @require_POST
 @court_staff_required
 def announcement_publish(request, auction_id):
-    auction = access_auction(request.user, auction_id)
-    try:
+    def publish(auction):
         auction_services.publish_announcement(auction, request.user)
-    except ValidationError as error:
-        _error_message(request, error)
-    else:
-        messages.success(request, _("拍卖公告已发布。"))
-    return redirect("console:round_detail", auction.id)
+
+    return _round_step(request, auction_id, publish, _("拍卖公告已发布。"))
+
+
+@require_POST
+@court_staff_required
+def round_suspend(request, auction_id):
+    """FA4: suspends an announced or live round; the reason is published."""
+
+    def suspend(auction):
+        lifecycle.suspend_round(auction.id, request.user, request.POST.get("reason", ""))
+
+    return _round_step(request, auction_id, suspend, _("拍卖已暂缓。"))
+
+
+@require_POST
+@court_staff_required
+def round_resume(request, auction_id):
+    """FA4: resumes a suspended round."""
+
+    def resume(auction):
+        lifecycle.resume_round(auction.id, request.user)
+
+    return _round_step(request, auction_id, resume, _("拍卖已恢复。"))
 
 
 @require_POST
@@ -326,34 +358,6 @@ def amendment_create(request, auction_id):
     else:
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect(reverse("console:round_detail", args=[auction.id]) + "#amendments")
-
-
-@require_POST
-@court_staff_required
-def round_suspend(request, auction_id):
-    """FA4: suspends an announced or live round; the reason is published."""
-    auction = access_auction(request.user, auction_id)
-    try:
-        lifecycle.suspend_round(auction.id, request.user, request.POST.get("reason", ""))
-    except BidError as error:
-        messages.error(request, error.as_frame()["message"])
-    else:
-        messages.success(request, _("拍卖已暂缓。"))
-    return redirect("console:round_detail", auction.id)
-
-
-@require_POST
-@court_staff_required
-def round_resume(request, auction_id):
-    """FA4: resumes a suspended round."""
-    auction = access_auction(request.user, auction_id)
-    try:
-        lifecycle.resume_round(auction.id, request.user)
-    except BidError as error:
-        messages.error(request, error.as_frame()["message"])
-    else:
-        messages.success(request, _("拍卖已恢复。"))
-    return redirect("console:round_detail", auction.id)
 
 
 # --- Court API tokens --------------------------------------------------------------------------
