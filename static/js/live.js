@@ -142,9 +142,10 @@
   function renderCountdown() {
     var a = state.auction, now = serverNow();
     var label = $("countdown-label"), out = $("countdown");
+    show(label.parentNode, a.status !== "sold" && a.status !== "failed" && a.status !== "withdrawn");
     if (!LIVE_STATUSES[a.status]) {
       label.textContent = T.to_end;
-      out.textContent = a.status === "suspended" ? "—" : T.ended;
+      out.textContent = "—";
       return;
     }
     var starts = Date.parse(a.starts_at), ends = Date.parse(a.ends_at);
@@ -211,10 +212,17 @@
     renderBidForm();
   }
 
+  function standingOf(me) {
+    var status = state.auction.status;
+    if (status === "sold") return state.auction.leader_code === me.code ? "won" : "lost";
+    if (status === "failed" || status === "withdrawn") return "ended";
+    return me.leading ? "leading" : iHaveBid() ? "outbid" : "not_bid";
+  }
+
   function meLines(me) {
     var lines = [];
     if (me.code) {
-      var standing = me.leading ? "leading" : iHaveBid() ? "outbid" : "not_bid";
+      var standing = standingOf(me);
       var line = document.createElement("p");
       line.className = "live-standing standing-" + standing;
       line.textContent = fmt("your_code", { code: me.code }) + " · " + T[standing];
@@ -553,8 +561,12 @@
     dialog.showModal();
   });
   dialog.addEventListener("close", function () {
-    if (dialog.returnValue === "confirm" && biddingOpen()) placeBid(dialog.dataset.amount);
-    $("bid-btn").focus();
+    if (dialog.returnValue === "confirm" && biddingOpen()) {
+      placeBid(dialog.dataset.amount);
+      $("amount").focus(); // the button is disabled until the answer comes
+    } else {
+      $("bid-btn").focus();
+    }
   });
 
   // ---- clock and lifecycle -------------------------------------------------------------------
