@@ -12,6 +12,7 @@ from ninja.renderers import JSONRenderer
 
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
+from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
 from lots.api_auth import ApiError
 
@@ -19,6 +20,7 @@ from lots.api_auth import ApiError
 class ReadableJSON(JSONRenderer):
     """Chinese text as itself rather than \\u escapes, readable in curl output and logs."""
 
+    encoder_class = ApiJSONEncoder
     json_dumps_params = {"ensure_ascii": False}
 
 

@@ -8,12 +8,13 @@ The JSON helpers here are shared with the round endpoints in auctions/api.py.
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import NinjaJSONEncoder
@@ -211,9 +212,18 @@ class LotOut(Schema):
         return list(lot.auctions.order_by("id").values_list("id", flat=True))
 
 
+class ApiJSONEncoder(NinjaJSONEncoder):
+    """Times in the courts' time zone (+08:00), whether a row was just saved or read back."""
+
+    def default(self, o):
+        if isinstance(o, datetime) and timezone.is_aware(o):
+            o = timezone.localtime(o)
+        return super().default(o)
+
+
 def as_json(schema: type[Schema], obj) -> dict:
-    """The JSON a GET of the same row returns (django-ninja's encoder: same datetime precision)."""
-    return json.loads(json.dumps(schema.from_orm(obj).model_dump(), cls=NinjaJSONEncoder))
+    """The JSON a GET of the same row returns, so a replayed create equals a later read."""
+    return json.loads(json.dumps(schema.from_orm(obj).model_dump(), cls=ApiJSONEncoder))
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
