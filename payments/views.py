@@ -49,7 +49,12 @@ def mine(request):
     context = {
         "deposit_rows": deposit_rows,
         "owed_deposits": [row for row in deposit_rows if row["payable"]],
-        "balances": [{"settlement": s, "payable": services.balance_refusal(s, now) is None} for s in balances],
+        "balances": [
+            {"settlement": s, "payable": services.balance_refusal(s, now) is None}
+            for s in balances
+            if s.status == Settlement.Status.AWAITING_BALANCE
+        ],
+        "settled": [s for s in balances if s.status != Settlement.Status.AWAITING_BALANCE],
         "payments": _labelled(Payment.objects.filter(payer=request.user)),
         "refunds": Refund.objects.filter(payment__payer=request.user).select_related(
             "deposit__registration__auction__lot"

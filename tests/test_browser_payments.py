@@ -11,7 +11,7 @@ import pytest
 
 from auctions import clock
 from auctions.models import Auction
-from payments.models import Deposit, Refund
+from payments.models import CourtPaymentSettings, Deposit, Payment, Refund, Settlement
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -101,3 +101,69 @@ def test_st2_st3_loser_sees_the_refund_and_winner_the_balance(live_processes, br
     clerk_page.screenshot(path=str(SHOTS / "court-auction.png"), full_page=True)
     clerk_page.goto(f"{base}/payments/court/")
     clerk_page.screenshot(path=str(SHOTS / "court-index.png"), full_page=True)
+
+
+def test_bd1_st4_clerk_confirms_a_bank_transfer_and_then_a_default(live_processes, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    court = factories.make_court()
+    CourtPaymentSettings.objects.create(
+        court=court,
+        providers=["bank", "sandbox"],
+        bank_name="中国工商银行北京朝阳支行",
+        account_name="北京市第一人民法院执行款专户",
+        account_number="0200 0012 3456 7890 123",
+    )
+    clerk = factories.make_staff(court, username="clerkbank")
+    auction = factories.make_auction(factories.make_lot(factories.make_case(court)))
+    user = factories.make_bidder("zhao", "赵")
+    deposit = factories.register(auction, user, secured=False).deposit
+    base = live_processes.daphne()
+
+    bidder_page = signed_in(browser, base, user, phone=True)
+    bidder_page.goto(f"{base}/payments/deposits/{deposit.pk}/pay/")
+    bidder_page.check("input[name=provider][value=bank]")
+    bidder_page.get_by_role("button", name="确认支付").click()
+    bidder_page.get_by_text("转账附言请务必填写付款编号").wait_for(timeout=WAIT_MS)
+    reference = Payment.objects.get(deposit=deposit).reference
+    assert reference in bidder_page.inner_text("main")
+    bidder_page.screenshot(path=str(SHOTS / "bank-instructions-phone.png"), full_page=True)
+
+    clerk_page = signed_in(browser, base, clerk.user)
+    clerk_page.goto(f"{base}/payments/court/transfers/")
+    card = clerk_page.locator(".card", has_text=reference)
+    card.get_by_label("到账金额（元）").fill("9000")
+    card.get_by_label("银行流水号").fill("ICBC-20261124-0001")
+    card.get_by_role("button", name="确认到账").click()
+    clerk_page.get_by_text("金额应为 ¥10,000.00").wait_for(timeout=WAIT_MS)
+    clerk_page.screenshot(path=str(SHOTS / "court-transfer-error.png"), full_page=True)
+    card = clerk_page.locator(".card", has_text=reference)
+    card.get_by_label("到账金额（元）").fill("10000.00")
+    card.get_by_label("银行流水号").fill("ICBC-20261124-0001")
+    card.get_by_role("button", name="确认到账").click()
+    clerk_page.get_by_text("已确认到账").wait_for(timeout=WAIT_MS)
+    assert Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.SECURED
+
+    bid(bidder_page, base, auction, "80000.00")
+    Auction.objects.filter(pk=auction.pk).update(ends_at=clock.now() - timedelta(seconds=5))
+    live_processes.command("auction_clock")
+    wait_until(lambda: Settlement.objects.filter(auction=auction).exists())
+    Settlement.objects.filter(auction=auction).update(balance_due_at=clock.now() - timedelta(minutes=1))
+
+    clerk_page.goto(f"{base}/payments/court/auctions/{auction.pk}/")
+    clerk_page.get_by_role("link", name="认定悔拍（ST4）").click()
+    clerk_page.get_by_label("重新拍卖费用（元）").fill("1500")
+    clerk_page.get_by_label("说明").fill("买受人逾期未支付尾款")
+    clerk_page.screenshot(path=str(SHOTS / "court-default-form.png"), full_page=True)
+    clerk_page.get_by_role("button", name="确认悔拍，保证金不予退还").click()
+    clerk_page.get_by_text("已认定悔拍").wait_for(timeout=WAIT_MS)
+    assert Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.FORFEITED
+    clerk_page.goto(f"{base}/payments/court/forfeitures/")
+    assert "¥1,500.00" in clerk_page.inner_text("main")
+    clerk_page.screenshot(path=str(SHOTS / "court-forfeitures.png"), full_page=True)
+
+    bidder_page.goto(f"{base}/payments/receipts/{reference}/")
+    assert "ICBC-20261124-0001" in bidder_page.inner_text("main")
+    bidder_page.screenshot(path=str(SHOTS / "receipt-phone.png"), full_page=True)
+    bidder_page.goto(f"{base}/payments/mine/")
+    assert "不予退还" in bidder_page.inner_text("main")
+    bidder_page.screenshot(path=str(SHOTS / "defaulter-mine-phone.png"), full_page=True)
