@@ -1,11 +1,13 @@
 """lots/services.py: cases, parties, lots, the RP2 draw, reference prices (RP1–RP3) and API tokens."""
 
 import hashlib
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from auctions.errors import RuleViolation
@@ -195,3 +197,13 @@ def test_api_token_stores_only_a_hash_of_the_full_plaintext(court, clerk):
     services.revoke_api_token(token, clerk.user)
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_issue_api_token_command_prints_the_plaintext_once(court):
+    out = io.StringIO()
+    call_command("issue_api_token", court.code, "执行办案系统", stdout=out, stderr=io.StringIO())
+    plaintext = out.getvalue().strip()
+    token = court.api_tokens.get()
+    assert token.secret_hash == services.token_hash(plaintext) and token.created_by is None
+    with pytest.raises(CommandError):
+        call_command("issue_api_token", "无此院", "x", stdout=io.StringIO())
