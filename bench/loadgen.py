@@ -26,7 +26,8 @@ from bench import hist
 from bench.httpclient import HttpConnection
 from bench.rawws import open_watcher
 
-CONNECT_CONCURRENCY = 200
+CONNECT_CONCURRENCY = 50  # handshakes in flight per worker: daphne refuses a socket not accepted in 5 s
+CONNECT_ATTEMPTS = 5  # before the measured part a watcher reconnects, as the page does
 
 
 def run(kind: str, spec: dict, start, ready, control) -> dict:
@@ -135,8 +136,15 @@ class BidderRun:
                 cookies = {"sessionid": seat["session"], "csrftoken": seat["csrf"]}
                 self.seats[index] = HttpConnection(self.host, port, cookies)
                 return
-            ws = await ws_connect(self.host, port, auction_id, seat["session"])
-            json.loads(await ws.recv())  # the snapshot
+            for attempt in range(CONNECT_ATTEMPTS):
+                try:
+                    ws = await ws_connect(self.host, port, auction_id, seat["session"])
+                    json.loads(await ws.recv())  # the snapshot
+                    break
+                except Exception:
+                    if attempt == CONNECT_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.5 * (attempt + 1))
             self.seats[index] = ws
             self.readers.append(asyncio.create_task(self.read(ws)))
 
@@ -228,6 +236,7 @@ class WatcherRun:
         self.base: dict[int, int] = {}  # socket index → seq of its first snapshot
         self.auction_of: dict[int, int] = {}
         self.gaps = 0
+        self.retries = 0
         self.failed: Counter = Counter()
         self.snapshot_latency = hist.new()
         self.closed: list[tuple[int, float, dict]] = []
@@ -242,16 +251,23 @@ class WatcherRun:
         self.auction_of[index] = auction_id
         cookie = f"sessionid={session}" if session else None
         on_message = self._handler(index, auction_id, scheduled)
-        try:
-            async with limit:
-                if scheduled is not None:
-                    await sleep_until(scheduled)
-                path = f"/ws/auctions/{auction_id}/"
-                self.sockets[index] = await open_watcher(
-                    self.spec["host"], port, path, cookie, on_message, lambda: None
-                )
-        except Exception as exc:  # noqa: BLE001  (counted: a refused or timed-out connection)
-            self.failed[type(exc).__name__] += 1
+        attempts = 1 if scheduled is not None else CONNECT_ATTEMPTS  # a measured connect gets one try
+        for attempt in range(attempts):
+            try:
+                async with limit:
+                    if scheduled is not None:
+                        await sleep_until(scheduled)
+                    path = f"/ws/auctions/{auction_id}/"
+                    self.sockets[index] = await open_watcher(
+                        self.spec["host"], port, path, cookie, on_message, lambda: None
+                    )
+                return
+            except Exception as exc:  # noqa: BLE001  (counted: a refused or timed-out connection)
+                if attempt == attempts - 1:
+                    self.failed[type(exc).__name__] += 1
+                else:
+                    self.retries += 1
+                    await asyncio.sleep(0.5 * (attempt + 1))
 
     def _handler(self, index: int, auction_id: int, scheduled: float | None):
         times = self.recv.setdefault(auction_id, {})
@@ -337,6 +353,7 @@ async def run_watchers(spec: dict, start, ready, control) -> dict:
         "snapshots": len(state.base),
         "failed": dict(state.failed),
         "gaps": state.gaps,
+        "retries": state.retries,
         "base": {i: (state.auction_of[i], b, state.last.get(i, b)) for i, b in state.base.items()},
         "recv": state.recv,
         "closed": state.closed,

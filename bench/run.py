@@ -8,10 +8,12 @@ event was not delivered, or any sequence had a gap; speed is never asserted).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,7 +62,19 @@ def run_suite(mode: str, args, scratch: Path, db_name: str) -> dict:
     argv += ["--smoke"] if args.smoke else []
     argv += ["--only", *args.only] if args.only else []
     started = time.monotonic()
-    subprocess.run(argv, env=_suite_env(mode, scratch, db_name), timeout=SUITE_TIME_LIMIT[args.smoke], check=True)
+    # Its own process group: on overrun the suite and every server and generator it started
+    # end together, and nothing else.
+    suite = subprocess.Popen(argv, env=_suite_env(mode, scratch, db_name), start_new_session=True)
+    try:
+        suite.wait(timeout=SUITE_TIME_LIMIT[args.smoke])
+    finally:
+        if suite.poll() is None:
+            os.killpg(suite.pid, signal.SIGTERM)
+            time.sleep(5)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(suite.pid, signal.SIGKILL)
+    if suite.returncode != 0:
+        raise RuntimeError(f"the {mode} suite failed (exit status {suite.returncode}); see the output above")
     print(f"[{mode}] finished in {time.monotonic() - started:.0f} s", flush=True)
     return json.loads(out.read_text())
 

@@ -46,9 +46,9 @@ class Servers:
         self.processes.append(process)
         return process
 
-    def daphne(self) -> int:
+    def daphne(self, app: str = "config.asgi:application") -> int:
         port = free_port()
-        argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+        argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
         process = self._spawn("daphne", argv)
         wait_for_port(port, process, timeout=30)
         self.daphne_pids.append(process.pid)
@@ -63,7 +63,7 @@ class Servers:
                 process.terminate()
         for process in self.processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -11,6 +11,8 @@ import base64
 import contextlib
 import json
 import os
+import signal
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -28,7 +30,10 @@ def _plan(mode: str, smoke: bool):
         ("M2", lambda ctx: s.bid_throughput(ctx, "m2")),
         ("M3a", lambda ctx: s.fanout(ctx, "m3a")),
     ]
-    services_only = [("M3b", lambda ctx: s.fanout(ctx, "m3b"))]
+    services_only = [
+        ("M1x", lambda ctx: s.bid_throughput(ctx, "m1x", app="bench.bounded_asgi:application")),
+        ("M3b", lambda ctx: s.fanout(ctx, "m3b")),
+    ]
     rest = [
         ("M4", s.deliveries_per_process),
         ("M5", lambda ctx: s.idle_memory(ctx, signed_in=False)),
@@ -74,6 +79,8 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--only", nargs="*", help="scenario ids to run (default: all)")
     args = parser.parse_args()
+    # Stopped from outside: unwind, so that every scenario's servers and generators are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     import django
 
