@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
@@ -19,18 +19,16 @@ from lots.api import (
     ERRORS,
     actor,
     as_json,
+    create_with_form,
     documented_body,
     error_entries,
     idempotent,
-    json_object,
-    save_form,
     service_refused,
 )
 from lots.api_auth import ApiError, CourtToken
 
 from . import clock, presenters, search
 from .forms import RoundForm
-from .models import Auction
 from .services import publish_announcement
 
 public_router = Router(tags=["public"])
@@ -159,13 +157,6 @@ class AnnouncementOut(Schema):
     amendments: list[AmendmentOut]
 
 
-def _public(auction_id: int, now) -> Auction:
-    auction = presenters.public_auctions(now).filter(pk=auction_id).first()
-    if auction is None:
-        raise Http404(_("没有找到该拍卖。"))
-    return auction
-
-
 @public_router.get("/auctions", response={200: AuctionPage, **ERRORS}, summary="拍卖列表（与搜索页相同的筛选条件）")
 def list_auctions(request, filters: Query[AuctionFilters]):
     if len(request.META.get("QUERY_STRING", "")) > search.MAX_QUERY_STRING:
@@ -187,7 +178,7 @@ def list_auctions(request, filters: Query[AuctionFilters]):
 @public_router.get("/auctions/{auction_id}", response={200: AuctionDetailOut, **ERRORS}, summary="拍卖详情")
 def get_auction(request, auction_id: int):
     now = clock.now()
-    detail = presenters.detail(_public(auction_id, now), now)
+    detail = presenters.detail(get_object_or_404(presenters.public_auctions(now), pk=auction_id), now)
     fields = {name: value for name, value in asdict(detail).items() if name != "card"}
     return {
         **asdict(detail.card),
@@ -199,7 +190,7 @@ def get_auction(request, auction_id: int):
 @public_router.get("/auctions/{auction_id}/announcement", response={200: AnnouncementOut, **ERRORS}, summary="拍卖公告")
 def get_announcement(request, auction_id: int):
     now = clock.now()
-    notice = presenters.announcement(_public(auction_id, now), now)
+    notice = presenters.announcement(get_object_or_404(presenters.public_auctions(now), pk=auction_id), now)
     return {
         "auction_id": notice.card.id,
         "title": notice.card.title,
@@ -264,14 +255,7 @@ class RoundIn(Schema):
     summary="安排拍卖轮次（AN1、AN2、PR1–PR4、BI1、RP3）",
 )
 def schedule_round(request, lot_id: int):
-    payload = json_object(request)
-    court = request.auth.court
-
-    def perform():
-        lot = lot_for_court(court, lot_id)
-        return as_json(RoundOut, save_form(RoundForm, payload, court=court, actor=actor(request), lot=lot))
-
-    return idempotent(request, payload, perform)
+    return create_with_form(request, RoundForm, RoundOut, lambda court: {"lot": lot_for_court(court, lot_id)})
 
 
 @court_router.get("/rounds/{round_id}", response={200: RoundOut, **ERRORS}, summary="查看拍卖轮次")

@@ -1,7 +1,6 @@
 """The public site: home, search, the lot page and the announcement. Read-only and AN5-masked."""
 
-from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -54,32 +53,19 @@ def auction_list(request):
     return render(request, "auctions/list.html", context)
 
 
-def _public_auction(auction_id: int, now) -> Auction:
-    auction = presenters.public_auctions(now).filter(pk=auction_id).first()
-    if auction is None:
-        raise Http404(_("没有找到该拍卖。"))
-    return auction
+def _round_page(request, auction_id: int, template: str, name: str, build):
+    """A page about one public round; drafts, scheduled rounds and unknown ids are 404."""
+    now = clock.now()
+    auction = get_object_or_404(presenters.public_auctions(now), pk=auction_id)
+    context = {"auction": auction, name: build(auction, now), "server_now_ms": _server_now_ms(now)}
+    return render(request, template, context)
 
 
 @require_GET
 def auction_detail(request, auction_id: int):
-    now = clock.now()
-    auction = _public_auction(auction_id, now)
-    context = {
-        "auction": auction,
-        "detail": presenters.detail(auction, now),
-        "server_now_ms": _server_now_ms(now),
-    }
-    return render(request, "auctions/detail.html", context)
+    return _round_page(request, auction_id, "auctions/detail.html", "detail", presenters.detail)
 
 
 @require_GET
 def announcement(request, auction_id: int):
-    now = clock.now()
-    auction = _public_auction(auction_id, now)
-    context = {
-        "auction": auction,
-        "notice": presenters.announcement(auction, now),
-        "server_now_ms": _server_now_ms(now),
-    }
-    return render(request, "auctions/announcement.html", context)
+    return _round_page(request, auction_id, "auctions/announcement.html", "notice", presenters.announcement)

@@ -133,6 +133,19 @@ def actor(request):
     return request.auth.created_by
 
 
+def create_with_form(request, form_class, schema: type[Schema], context=lambda court: {}) -> JsonResponse:
+    """A create: the JSON body, what it belongs to (`context`, where another court's id is a 404),
+    the console's form validating and saving, the new row as JSON; once per Idempotency-Key."""
+    payload = json_object(request)
+    court = request.auth.court
+
+    def perform():
+        saved = save_form(form_class, payload, court=court, actor=actor(request), **context(court))
+        return as_json(schema, saved)
+
+    return idempotent(request, payload, perform)
+
+
 # --- Output -------------------------------------------------------------------------------------
 def amount(money) -> Decimal | None:
     return None if money is None else money.amount
@@ -282,11 +295,7 @@ def list_staff(request):
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, openapi_extra=documented_body(CaseIn), summary="登记执行案件")
 def create_case(request):
-    payload = json_object(request)
-    court = request.auth.court
-    return idempotent(
-        request, payload, lambda: as_json(CaseOut, save_form(CaseForm, payload, court=court, actor=actor(request)))
-    )
+    return create_with_form(request, CaseForm, CaseOut)
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="查看案件")
@@ -301,25 +310,14 @@ def get_case(request, case_id: int):
     summary="添加当事人（证件号码、电话、住址加密保存，只返回脱敏形式）",
 )
 def add_party(request, case_id: int):
-    payload = json_object(request)
-    court = request.auth.court
-
-    def perform():
-        case = case_for_court(court, case_id)
-        return as_json(PartyOut, save_form(PartyForm, payload, court=court, actor=actor(request), case=case))
-
-    return idempotent(request, payload, perform)
+    return create_with_form(request, PartyForm, PartyOut, lambda court: {"case": case_for_court(court, case_id)})
 
 
 @router.post(
     "/lots", response={201: LotOut, **ERRORS}, openapi_extra=documented_body(LotIn), summary="登记标的物（草稿）"
 )
 def create_lot(request):
-    payload = json_object(request)
-    court = request.auth.court
-    return idempotent(
-        request, payload, lambda: as_json(LotOut, save_form(LotForm, payload, court=court, actor=actor(request)))
-    )
+    return create_with_form(request, LotForm, LotOut)
 
 
 @router.get("/lots/{lot_id}", response={200: LotOut, **ERRORS}, summary="查看标的物及其参考价、拍卖轮次")
@@ -334,12 +332,6 @@ def get_lot(request, lot_id: int):
     summary="确定参考价（RP1–RP3）",
 )
 def set_reference_price(request, lot_id: int):
-    payload = json_object(request)
-    court = request.auth.court
-
-    def perform():
-        lot = lot_for_court(court, lot_id)
-        price = save_form(ReferencePriceForm, payload, court=court, actor=actor(request), lot=lot)
-        return as_json(ReferencePriceOut, price)
-
-    return idempotent(request, payload, perform)
+    return create_with_form(
+        request, ReferencePriceForm, ReferencePriceOut, lambda court: {"lot": lot_for_court(court, lot_id)}
+    )

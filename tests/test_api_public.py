@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from auctions import clock
-from auctions.services import amend_announcement, schedule_round
+from auctions.services import amend_announcement
 from lots.models import Lot
 from tests.test_public_support import (
     RESPONDENT,
@@ -17,6 +16,7 @@ from tests.test_public_support import (
     pii_lot,
     published_round,
     set_result,
+    unpublished_round,
 )
 
 pytestmark = pytest.mark.django_db
@@ -127,18 +127,7 @@ def test_detail_has_terms_dates_appraisal_and_links(client, rounds):
 
 
 def test_detail_and_announcement_of_unpublished_or_unknown_rounds_are_404(client, court):
-    now = clock.now()
-    draft = schedule_round(
-        lot_for(court),
-        None,
-        starting_price=80_000,
-        increment=1_000,
-        deposit=10_000,
-        announce_at=now + timedelta(days=1),
-        starts_at=now + timedelta(days=20),
-        ends_at=now + timedelta(days=21),
-        balance_due_at=now + timedelta(days=30),
-    )
+    draft = unpublished_round(lot_for(court))
     for url in (f"/api/v1/auctions/{draft.pk}", f"/api/v1/auctions/{draft.pk}/announcement", "/api/v1/auctions/987654"):
         response = client.get(url)
         assert response.status_code == 404 and response.json()["code"] == "not_found"

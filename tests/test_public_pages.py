@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from auctions import clock
 from auctions.models import Auction
-from auctions.services import amend_announcement, schedule_round
+from auctions.services import amend_announcement
 from lots.models import Lot
 from tests import factories
 from tests.test_public_support import (
@@ -19,6 +21,7 @@ from tests.test_public_support import (
     pii_lot,
     published_round,
     set_result,
+    unpublished_round,
 )
 
 pytestmark = pytest.mark.django_db
@@ -76,18 +79,7 @@ def test_home_shows_live_upcoming_and_recent_results(client, rounds):
 
 def test_home_hides_drafts_and_scheduled_rounds(client, court):
     lot = lot_for(court, title="尚未公告的标的")
-    now = clock.now()
-    schedule_round(
-        lot,
-        None,
-        starting_price=80_000,
-        increment=1_000,
-        deposit=10_000,
-        announce_at=now + timedelta(days=1),
-        starts_at=now + timedelta(days=20),
-        ends_at=now + timedelta(days=21),
-        balance_due_at=now + timedelta(days=30),
-    )
+    unpublished_round(lot)
     assert "尚未公告的标的" not in client.get("/").content.decode()
     assert client.get("/auctions/?q=尚未公告").context["cards"] == []
 
@@ -249,19 +241,7 @@ def test_countdown_counts_from_the_server_clock(client, court):
 
 @pytest.mark.parametrize("status", [Auction.Status.DRAFT, Auction.Status.SCHEDULED])
 def test_unpublished_rounds_are_404(client, court, status):
-    now = clock.now()
-    auction = schedule_round(
-        lot_for(court),
-        None,
-        starting_price=80_000,
-        increment=1_000,
-        deposit=10_000,
-        announce_at=now + timedelta(days=1),
-        starts_at=now + timedelta(days=20),
-        ends_at=now + timedelta(days=21),
-        balance_due_at=now + timedelta(days=30),
-        as_draft=status == Auction.Status.DRAFT,
-    )
+    auction = unpublished_round(lot_for(court), as_draft=status == Auction.Status.DRAFT)
     assert auction.status == status
     assert client.get(f"/auctions/{auction.pk}/").status_code == 404
     assert client.get(f"/auctions/{auction.pk}/announcement/").status_code == 404
@@ -354,3 +334,18 @@ def test_lot_without_photos_or_reference_still_renders(client, court):
     lot.reference_prices.all().delete()
     response = client.get(f"/auctions/{auction.pk}/")
     assert response.status_code == 200 and "暂无照片" in response.content.decode()
+
+
+def test_listing_queries_do_not_grow_with_the_number_of_rounds(client, court):
+    """Photos, reference prices and parties (for AN5 masking) are prefetched, not read per card."""
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    published_round(pii_lot(court), starting_price=1_600_000, increment=10_000, deposit=200_000)
+    few = queries("/"), queries("/auctions/"), queries("/api/v1/auctions")
+    for _ in range(5):
+        published_round(pii_lot(court), starting_price=1_600_000, increment=10_000, deposit=200_000)
+    assert (queries("/"), queries("/auctions/"), queries("/api/v1/auctions")) == few

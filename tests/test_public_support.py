@@ -74,6 +74,23 @@ def published_round(
         return auction_services.publish_announcement(auction)
 
 
+def unpublished_round(lot: Lot, *, as_draft: bool = False) -> Auction:
+    """A round scheduled (or left a draft) with its announcement due tomorrow: not public yet."""
+    now = clock.now()
+    return auction_services.schedule_round(
+        lot,
+        None,
+        starting_price=80_000,
+        increment=1_000,
+        deposit=10_000,
+        announce_at=now + timedelta(days=1),
+        starts_at=now + timedelta(days=20),
+        ends_at=now + timedelta(days=21),
+        balance_due_at=now + timedelta(days=30),
+        as_draft=as_draft,
+    )
+
+
 def set_result(auction: Auction, status: str, price=None) -> Auction:
     """Stands in for the bidding engine's closing (not under test here)."""
     Auction.objects.filter(pk=auction.pk).update(
