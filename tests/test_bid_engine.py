@@ -16,13 +16,14 @@ from bidding.errors import BidError
 from bidding.models import Bid
 from lots.models import DisposalRecord
 from tests import factories
-from tests.test_bidding_support import (  # noqa: F401  (fixtures)
+from tests.test_bidding_support import (
     NOW,
+    applicant_creditor,
     before_end,
     bid,
     bidder,
-    engine_test_defaults,
-    frozen_now,
+    engine_test_defaults,  # noqa: F401  (fixture)
+    frozen_now,  # noqa: F401  (fixture)
     make_round,
     written,
 )
@@ -205,13 +206,7 @@ def test_unknown_or_unpublished_round_is_not_found(case, alice):
 
 
 def test_bd2_applicant_creditor_bids_without_a_deposit(auction, case):
-    applicant = factories.make_bidder("creditor")
-    case.parties.create(
-        role="applicant",
-        name="债权人",
-        id_number_hash=applicant.bidder.id_number_hash,
-        claim_amount=factories.cny(500_000),
-    )
+    applicant = applicant_creditor(case, 500_000)
     registration = services.register_bidder(applicant, auction.pk, accept_terms=True)
     assert registration.is_applicant and registration.deposit.status == "secured"
     assert bid(applicant, auction, "80000").code == registration.code

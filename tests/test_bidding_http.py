@@ -14,23 +14,15 @@ from django.test import Client
 from auctions.models import Auction
 from bidding import bidlog
 from bidding.models import Bid
-from tests import factories
-from tests.test_bidding_support import bidder, engine_test_defaults  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    bidder,
+    engine_test_defaults,  # noqa: F401  (fixture)
+)
 
 
 @pytest.fixture
-def auction(lot):
-    return factories.make_auction(lot)
-
-
-@pytest.fixture
-def alice(auction):
-    return bidder(auction, "alice")
-
-
-@pytest.fixture
-def bob(auction):
-    return bidder(auction, "bob", secured=False)
+def auction(live_auction):
+    return live_auction  # alice (deposit secured) and bob (none) are registered by their fixtures
 
 
 def client_for(user=None, *, csrf=False) -> Client:

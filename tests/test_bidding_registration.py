@@ -19,7 +19,13 @@ from bidding.services import register_bidder
 from lots import pii
 from payments.models import Deposit
 from tests import factories
-from tests.test_bidding_support import NOW, engine_test_defaults, frozen_now, make_round  # noqa: F401  (fixtures)
+from tests.test_bidding_support import (
+    NOW,
+    applicant_creditor,
+    engine_test_defaults,  # noqa: F401  (fixture)
+    frozen_now,  # noqa: F401  (fixture)
+    make_round,
+)
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -158,13 +164,7 @@ def test_bd5_priority_right_holder_gets_a_p_code_and_rank(auction, clerk):
 
 
 def test_bd2_applicant_is_marked_and_pays_only_what_its_claim_does_not_cover(auction, case):
-    applicant = factories.make_bidder("creditor")
-    case.parties.create(
-        role="applicant",
-        name="债权人",
-        id_number_hash=applicant.bidder.id_number_hash,
-        claim_amount=factories.cny(4_000),
-    )
+    applicant = applicant_creditor(case, 4_000)
     registration = register_bidder(applicant, auction.pk, accept_terms=True)
     assert registration.is_applicant
     assert registration.deposit.amount.amount == 6_000  # deposit ¥10,000 − claim ¥4,000

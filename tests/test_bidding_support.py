@@ -49,6 +49,15 @@ def bidder(auction: Auction, username: str, *, secured: bool = True, priority_ra
     return user
 
 
+def applicant_creditor(case, claim):
+    """A bidder who is the case's applicant creditor with a claim of `claim` yuan (BD2)."""
+    user = factories.make_bidder("creditor")
+    case.parties.create(
+        role="applicant", name="债权人", id_number_hash=user.bidder.id_number_hash, claim_amount=factories.cny(claim)
+    )
+    return user
+
+
 def bid(user, auction: Auction, amount, *, at: datetime | None = None, client_bid_id: str = ""):
     return services.check_place_bid(user, auction.pk, amount, client_bid_id, received_at=at or NOW)
 

@@ -12,7 +12,13 @@ from auctions import clock, lifecycle
 from bidding import bidlog
 from bidding.models import Bid
 from tests import factories
-from tests.test_bidding_support import NOW, bid, bidder, engine_test_defaults, make_round  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    NOW,
+    bid,
+    bidder,
+    engine_test_defaults,  # noqa: F401  (fixture)
+    make_round,
+)
 
 
 @pytest.fixture

@@ -16,7 +16,13 @@ from bidding.errors import BidError
 from bidding.services import check_place_bid
 from lots.models import DisposalRecord, Lot
 from tests import factories
-from tests.test_bidding_support import NOW, bid, bidder, engine_test_defaults, make_round  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    NOW,
+    bid,
+    bidder,
+    engine_test_defaults,  # noqa: F401  (fixture)
+    make_round,
+)
 
 
 @pytest.fixture
@@ -224,28 +230,23 @@ def test_fa4_suspending_publishes_the_reason_and_refuses_bids(lot, clerk, handof
         assert lifecycle.close_due_rounds() == 0  # a suspended round is not closed
 
 
-def test_fa4_resuming_restores_the_remaining_time(lot, clerk):
+@pytest.mark.parametrize(
+    ("left_at_suspension", "left_after_resume"),
+    [(timedelta(hours=2), timedelta(hours=2)), (timedelta(seconds=30), timedelta(minutes=5))],
+)
+def test_fa4_resuming_restores_the_time_left_and_at_least_five_minutes(
+    lot, clerk, left_at_suspension, left_after_resume
+):
     auction = make_round(lot)
-    with clock.frozen(auction.ends_at - timedelta(hours=2)):
+    with clock.frozen(auction.ends_at - left_at_suspension):
         lifecycle.suspend_round(auction.pk, clerk.user, "暂缓")
     resumed_at = auction.ends_at + timedelta(days=3)
     with clock.frozen(resumed_at):
         lifecycle.resume_round(auction.pk, clerk.user)
     auction.refresh_from_db()
-    assert auction.status == Auction.Status.LIVE and auction.ends_at == resumed_at + timedelta(hours=2)
+    assert auction.status == Auction.Status.LIVE and auction.ends_at == resumed_at + left_after_resume
     assert [kind for _seq, kind in events(auction)] == ["suspended", "resumed"]
     assert steps(auction)[-1] == DisposalRecord.Kind.ROUND_RESUMED
-
-
-def test_fa4_resuming_gives_at_least_five_minutes(lot, clerk):
-    auction = make_round(lot)
-    with clock.frozen(auction.ends_at - timedelta(seconds=30)):
-        lifecycle.suspend_round(auction.pk, clerk.user, "系统故障")
-    resumed_at = auction.ends_at + timedelta(hours=1)
-    with clock.frozen(resumed_at):
-        lifecycle.resume_round(auction.pk, clerk.user)
-    auction.refresh_from_db()
-    assert auction.ends_at == resumed_at + timedelta(minutes=5)
 
 
 def test_fa4_a_round_suspended_before_its_start_is_announced_again(lot, clerk):

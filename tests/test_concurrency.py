@@ -18,7 +18,10 @@ from bidding.models import Bid
 from bidding.services import check_place_bid
 from lots.models import DisposalRecord
 from tests import factories
-from tests.test_bidding_support import GENEROUS_LIMITS, engine_test_defaults  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    GENEROUS_LIMITS,
+    engine_test_defaults,  # noqa: F401  (fixture)
+)
 
 BIDDERS = 16
 ATTEMPTS = 25

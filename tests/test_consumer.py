@@ -24,37 +24,23 @@ from bidding.consumers import NOT_FOUND_CLOSE_CODE
 from bidding.routing import websocket_urlpatterns
 from bidding.services import check_place_bid
 from tests import factories
-from tests.test_bidding_support import engine_test_defaults  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    bidder,
+    engine_test_defaults,  # noqa: F401  (fixture)
+)
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 TIMEOUT = 3
 
 
 @pytest.fixture
-def auction():
-    lot = factories.make_lot(factories.make_case(factories.make_court()))
-    return factories.make_auction(lot)  # live for an hour, ends in 24 h; ¥80,000 + ¥1,000 steps
-
-
-@pytest.fixture
-def alice(auction):
-    user = factories.make_bidder("alice", "艾丽丝")
-    factories.register(auction, user, secured=True)
-    return user
+def auction(live_auction):
+    return live_auction  # live for an hour, ends in 24 h; ¥80,000 + ¥1,000 steps
 
 
 @pytest.fixture
 def dave(auction):
-    user = factories.make_bidder("dave", "戴夫")
-    factories.register(auction, user, secured=True)
-    return user
-
-
-@pytest.fixture
-def bob(auction):
-    user = factories.make_bidder("bob", "鲍勃")
-    factories.register(auction, user, secured=False)
-    return user
+    return bidder(auction, "dave")
 
 
 def socket(auction_id: int, user=None, query: str = "") -> WebsocketCommunicator:
@@ -81,6 +67,17 @@ def bid_message(amount, client_bid_id="b-1") -> str:
 
 def run(scenario):
     return async_to_sync(scenario)()
+
+
+async def error_then_pong(auction_id: int, user, message: str) -> tuple[dict, dict]:
+    """Sends a message that must fail, then a ping: the error, and the proof the socket still works."""
+    communicator, _ = await connected(auction_id, user)
+    await communicator.send_to(text_data=message)
+    error = await communicator.receive_json_from(timeout=TIMEOUT)
+    await communicator.send_to(text_data='{"type": "ping"}')
+    pong = await communicator.receive_json_from(timeout=TIMEOUT)
+    await communicator.disconnect()
+    return error, pong
 
 
 # --- Snapshot ---------------------------------------------------------------------------------
@@ -219,16 +216,7 @@ def test_repeated_client_bid_id_is_acknowledged_again(auction, alice):
     ],
 )
 def test_bad_input_gets_a_typed_error_and_the_socket_stays_open(auction, alice, message, code):
-    async def scenario():
-        communicator, _ = await connected(auction.pk, alice)
-        await communicator.send_to(text_data=message)
-        error = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_to(text_data='{"type": "ping"}')
-        pong = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.disconnect()
-        return error, pong
-
-    error, pong = run(scenario)
+    error, pong = async_to_sync(error_then_pong)(auction.pk, alice, message)
     assert error["type"] == "error" and error["code"] == code, error
     assert pong["type"] == "pong" and pong["server_time"]
     auction.refresh_from_db()
@@ -273,16 +261,7 @@ def test_bids_refused_for_who_or_when_get_their_code(request, auction, alice, bo
     if change:
         change(auction)
 
-    async def scenario():
-        communicator, _ = await connected(auction.pk, user)
-        await communicator.send_to(text_data=bid_message("80000", "x-1"))
-        error = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_to(text_data='{"type": "ping"}')
-        pong = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.disconnect()
-        return error, pong
-
-    error, pong = run(scenario)
+    error, pong = async_to_sync(error_then_pong)(auction.pk, user, bid_message("80000", "x-1"))
     assert (error["code"], error["rule"], error["client_bid_id"]) == (code, rule, "x-1")
     assert pong["type"] == "pong"
     assert Auction.objects.get(pk=auction.pk).bid_count == 0

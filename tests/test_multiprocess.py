@@ -15,7 +15,9 @@ from django.test import Client
 from auctions import clock, lifecycle
 from auctions.models import Auction
 from tests import factories
-from tests.test_bidding_support import engine_test_defaults  # noqa: F401  (fixture)
+from tests.test_bidding_support import (
+    engine_test_defaults,  # noqa: F401  (fixture)
+)
 
 WATCHERS_PER_SERVER = 3
 BIDS_PER_BIDDER = 8
