@@ -11,7 +11,7 @@ from payments.errors import PaymentErrorCode as Code
 from payments.models import CourtPaymentSettings, Deposit, LedgerTransaction, Payment, SandboxTransaction
 from payments.reconcile import reconcile
 from tests import factories
-from tests.test_payments_support import money
+from tests.test_payments_support import crash_before_commit, money
 
 S = Deposit.Status
 
@@ -59,14 +59,8 @@ def test_double_submit_charges_once(bob, bob_deposit):
 
 def test_a_click_while_the_first_is_open_reuses_its_payment(bob, bob_deposit, monkeypatch):
     """The first request committed its payment row and crashed before recording the charge."""
-
-    def crash(payment, remote):
-        raise RuntimeError("killed between the provider call and the commit")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", crash)
-        with pytest.raises(RuntimeError):
-            services.start_deposit_payment(bob_deposit.pk, bob, "sandbox", "10000.00", "CNY")
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.start_deposit_payment(bob_deposit.pk, bob, "sandbox", "10000.00", "CNY")
     assert SandboxTransaction.objects.count() == 1  # charged at the provider, not recorded here
     open_payment = Payment.objects.get()
     assert open_payment.status == Payment.Status.CREATED
@@ -80,10 +74,8 @@ def test_a_click_while_the_first_is_open_reuses_its_payment(bob, bob_deposit, mo
 def test_crash_recovered_by_the_worker_asking_the_provider(bob, bob_deposit, monkeypatch):
     from payments import worker
 
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.start_deposit_payment(bob_deposit.pk, bob, "sandbox", "10000.00", "CNY")
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.start_deposit_payment(bob_deposit.pk, bob, "sandbox", "10000.00", "CNY")
     with clock.travel(timedelta(minutes=11)):
         assert worker.recheck_open_payments() == 1
     bob_deposit.refresh_from_db()

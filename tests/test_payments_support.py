@@ -1,6 +1,7 @@
 """Builders shared by the payments tests: bidders who paid through a provider, and a round that
 the engine itself bids on and closes (so the close hand-off runs as in production)."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from auctions import clock
@@ -34,3 +35,16 @@ def close_round(auction: Auction, winner=None, price=None) -> Auction:
 
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@contextmanager
+def crash_before_commit(monkeypatch, target: str):
+    """The process dies after the provider call and before its answer is recorded. `target` is
+    "payments.services.apply_remote" (payments) or "payments.settlement.apply_refund" (refunds)."""
+
+    def crash(*args):
+        raise RuntimeError("crash between the provider call and the commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(target, crash)
+        yield

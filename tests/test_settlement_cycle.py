@@ -15,7 +15,7 @@ from payments.errors import PaymentErrorCode as Code
 from payments.models import Deposit, LedgerTransaction, Payment, Refund, SandboxTransaction, Settlement
 from payments.reconcile import reconcile
 from tests import factories
-from tests.test_payments_support import close_round, money, paid_bidder
+from tests.test_payments_support import close_round, crash_before_commit, money, paid_bidder
 
 S = Deposit.Status
 ENDED = (S.APPLIED, S.RELEASED, S.FORFEITED)
@@ -174,14 +174,10 @@ def test_crash_after_the_refund_call_is_recovered_without_a_second_refund(live_a
     close_round(live_auction)
     _, _, deposit = three_paid[1]
 
-    def crash(refund, remote):
-        raise RuntimeError("power cut before the commit")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(settlement, "apply_refund", crash)
+    with crash_before_commit(monkeypatch, "payments.settlement.apply_refund"):
         worker.release_due()
     deposit.refresh_from_db()
-    assert deposit.status == S.SECURED and "power cut" in deposit.last_error
+    assert deposit.status == S.SECURED and "crash" in deposit.last_error
     assert SandboxTransaction.objects.filter(kind="refund").count() == 3  # the provider did refund
 
     with clock.travel(timedelta(minutes=10)):

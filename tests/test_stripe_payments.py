@@ -22,12 +22,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from auctions import clock
-from payments import ledger, services, settlement, worker
+from payments import ledger, services, worker
 from payments.models import Deposit, LedgerTransaction, Payment, Refund, Settlement, WebhookEvent
 from payments.reconcile import reconcile
 from tests import factories
 from tests.servers import free_port, wait_for_port
-from tests.test_payments_support import close_round, money
+from tests.test_payments_support import close_round, crash_before_commit, money
 
 SECRET_KEY = "sk_test_payments"
 WEBHOOK_SECRET = "whsec_payments_test"
@@ -158,10 +158,8 @@ def test_double_submit_creates_one_payment_intent(stripe, live_auction):
 
 def test_crash_after_the_create_call_is_recovered_by_asking_stripe(stripe, live_auction, monkeypatch):
     user, deposit = bidder(live_auction, "cai")
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.CREATED and payment.provider_ref == ""  # Stripe's id was lost
     assert len(stripe.intents()) == 1
@@ -175,10 +173,8 @@ def test_crash_after_the_capture_is_recovered_without_a_second_capture(stripe, l
     user, deposit = bidder(live_auction, "dai")
     payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
     stripe.cardholder_confirms(payment.provider_ref)
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.drive_payment(payment.pk)
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.drive_payment(payment.pk)
     assert stripe.intent(payment.provider_ref)["status"] == "succeeded"  # captured at Stripe
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.PENDING  # but not recorded here
@@ -231,8 +227,7 @@ def test_declined_card_keeps_the_deposit_pending(stripe, live_auction):
 def test_st2_release_refunds_once_even_after_a_crash(stripe, live_auction, monkeypatch):
     _, deposit, payment = card_deposit(stripe, live_auction, "hu")
     close_round(live_auction)
-    with monkeypatch.context() as patch:
-        patch.setattr(settlement, "apply_refund", lambda r, remote: (_ for _ in ()).throw(RuntimeError("crash")))
+    with crash_before_commit(monkeypatch, "payments.settlement.apply_refund"):
         worker.release_due()
     assert len(stripe.refunds(payment.provider_ref)) == 1  # refunded at Stripe, not recorded here
     deposit.refresh_from_db()
@@ -253,10 +248,9 @@ def test_webhook_records_a_capture_once_whatever_the_order(stripe, live_auction,
     user, deposit = bidder(live_auction, "ivy")
     payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
     stripe.cardholder_confirms(payment.provider_ref)
-    with monkeypatch.context() as patch:  # captured, then the process died before recording it
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.drive_payment(payment.pk)
+    # Captured, then the process died before recording it.
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.drive_payment(payment.pk)
     (succeeded,) = stripe.events("payment_intent.succeeded")
     older = {**succeeded, "id": "evt_older_failure", "type": "payment_intent.payment_failed"}
 
@@ -350,10 +344,8 @@ def test_reconcile_reports_a_charge_the_ledger_does_not_know(stripe, live_auctio
     user, deposit = bidder(live_auction, "ou")
     payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
     stripe.cardholder_confirms(payment.provider_ref)
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.drive_payment(payment.pk)
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.drive_payment(payment.pk)
     assert [d.kind for d in reconcile(["stripe"])] == ["captured_differs"]
     services.drive_payment(payment.pk)
     assert reconcile() == []
@@ -375,10 +367,8 @@ def test_webhook_delivered_by_localstripe_to_a_live_server(stripe, live_processe
     user, deposit = bidder(auction, "pan")
     payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
     stripe.cardholder_confirms(payment.provider_ref)
-    with monkeypatch.context() as patch:
-        patch.setattr(services, "apply_remote", lambda p, r: (_ for _ in ()).throw(RuntimeError("crash")))
-        with pytest.raises(RuntimeError):
-            services.drive_payment(payment.pk)
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.drive_payment(payment.pk)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         deposit.refresh_from_db()

@@ -17,6 +17,7 @@ from ..interface import (
     RemoteStatus,
 )
 from ..models import BankTransfer, Payment
+from .base import NothingToCapture
 
 ZERO = Decimal("0.00")
 
@@ -46,7 +47,7 @@ def _remote(payment: Payment) -> RemotePayment:
     )
 
 
-class BankTransferGateway:
+class BankTransferGateway(NothingToCapture):
     name = "bank"
     asynchronous = True
 
@@ -62,12 +63,6 @@ class BankTransferGateway:
     def find_payment(self, key: str) -> RemotePayment | None:
         payment = Payment.objects.filter(key=key, provider=self.name).first()
         return _remote(payment) if payment else None
-
-    def capture(self, ref: str, key: str, amount: Decimal) -> RemotePayment:
-        return self.retrieve_payment(ref)
-
-    def cancel(self, ref: str, key: str) -> RemotePayment:
-        return self.retrieve_payment(ref)
 
     def refund(self, request: RefundRequest) -> RemoteRefund:
         found = self.find_refund(request.payment_ref, request.key)

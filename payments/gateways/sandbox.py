@@ -21,6 +21,7 @@ from ..interface import (
     RemoteStatus,
 )
 from ..models import SandboxTransaction
+from .base import NothingToCapture
 
 Kind = SandboxTransaction.Kind
 
@@ -48,7 +49,7 @@ def _refund(row: SandboxTransaction) -> RemoteRefund:
     )
 
 
-class SandboxGateway:
+class SandboxGateway(NothingToCapture):
     name = "sandbox"
     asynchronous = False
 
@@ -83,12 +84,6 @@ class SandboxGateway:
     def find_payment(self, key: str) -> RemotePayment | None:
         row = SandboxTransaction.objects.filter(key=key, kind=Kind.CHARGE).first()
         return _payment(row) if row else None
-
-    def capture(self, ref: str, key: str, amount: Decimal) -> RemotePayment:
-        return self.retrieve_payment(ref)  # sandbox charges are captured when made
-
-    def cancel(self, ref: str, key: str) -> RemotePayment:
-        return self.retrieve_payment(ref)
 
     def refund(self, request: RefundRequest) -> RemoteRefund:
         existing = SandboxTransaction.objects.filter(key=request.key).first()
