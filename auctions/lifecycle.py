@@ -3,7 +3,7 @@
 Every transition locks the round row and re-checks status and time under the lock
 (compare-and-set), so the clock worker may run twice, or race a bid, without doing anything
 twice. The clock (auctions/management/commands/auction_clock.py) calls `open_due_rounds` and
-`close_due_rounds`; the court console calls `suspend_round` and `resume_round`.
+`close_due_rounds`; the court console calls `suspend_round`, `resume_round` and `withdraw_round`.
 """
 
 from datetime import datetime, timedelta
@@ -151,7 +151,7 @@ def close_due_rounds() -> int:
     return sum(do_close_auction(pk, skip_locked=True) is not None for pk in ids)
 
 
-# --- Suspension (FA4) -------------------------------------------------------------------------
+# --- Suspension (FA4) and withdrawal (FA5) ---------------------------------------------------
 def _lock_for_court(auction_id: int, actor, statuses) -> Auction:
     auction = lock_round(auction_id, statuses=statuses)
     if auction is None:
@@ -160,7 +160,7 @@ def _lock_for_court(auction_id: int, actor, statuses) -> Auction:
         raise BidError("not_found", _("没有这场拍卖"))
     staff = getattr(actor, "court_staff", None)
     if staff is None or staff.court_id != auction.lot.court_id:
-        raise BidError("forbidden", _("只有本院工作人员可以暂缓或恢复拍卖"))
+        raise BidError("forbidden", _("只有本院工作人员可以暂缓、恢复或撤回拍卖"))
     return auction
 
 
@@ -207,4 +207,21 @@ def resume_round(auction_id: int, actor) -> Auction:
         record_event(auction, "resumed", {"status": auction.status, "ends_at": iso(auction.ends_at)}, now)
         auction.save(update_fields=["status", "ends_at", "event_seq", "updated_at"])
         record_step(auction, DisposalRecord.Kind.ROUND_RESUMED, actor=actor, ends_at=iso(auction.ends_at))
+        return auction
+
+
+def withdraw_round(auction_id: int, actor, reason: str) -> Auction:
+    """FA5: withdraws a round that has not ended and publishes the reason; settlement releases
+    every deposit (`auctions.handoff.round_closed`). What becomes of the lot is the court's call."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BidError("reason_required", _("撤回拍卖须公布原因"), "FA5")
+    with transaction.atomic(durable=True):
+        auction = _lock_for_court(auction_id, actor, [*CLOSABLE, Status.SUSPENDED])
+        now = clock.now()
+        auction.status, auction.closed_at = Status.WITHDRAWN, now
+        record_event(auction, "withdrawn", {"status": auction.status, "reason": reason}, now)
+        auction.save(update_fields=["status", "closed_at", "event_seq", "updated_at"])
+        record_step(auction, DisposalRecord.Kind.ROUND_WITHDRAWN, actor=actor, reason=reason)
+        handoff.round_closed(auction)
         return auction

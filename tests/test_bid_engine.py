@@ -330,6 +330,32 @@ def test_events_are_sent_only_after_commit_with_consecutive_seq(
     assert '"extended":true' in sent[1][2]
 
 
+@pytest.mark.parametrize(
+    ("who", "amount", "round_change", "code"),
+    [
+        ("anonymous", "81000", {}, "not_authenticated"),
+        ("charlie", "81000", {}, "not_registered"),
+        ("bob", "81000", {}, "deposit_missing"),
+        ("alice", "90000", {}, "already_leading"),
+        ("dave", "80000", {}, "too_low"),
+        ("dave", "81500", {}, "not_a_multiple"),
+        ("dave", "-1", {}, "invalid_amount"),
+        ("dave", "81000", {"status": Auction.Status.SUSPENDED}, "auction_suspended"),
+        ("dave", "81000", {"status": Auction.Status.SOLD}, "auction_closed"),
+        ("dave", "81000", {"ends_at": NOW}, "auction_closed"),
+        ("dave", "81000", {"starts_at": NOW + timedelta(seconds=1)}, "auction_not_started"),
+        ("dave", "81000", {"status": Auction.Status.DRAFT}, "not_found"),
+    ],
+)
+def test_nothing_is_written_on_any_refusal(request, auction, alice, bob, dave, who, amount, round_change, code):
+    bid(alice, auction, "80000", at=NOW - timedelta(minutes=1))
+    Auction.objects.filter(pk=auction.pk).update(**round_change)
+    user = AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
+    before = written(auction)
+    refused(code, user, auction, amount)
+    assert written(auction) == before
+
+
 def test_a_refused_bid_sends_nothing(auction, bob, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(BidError):
         bid(bob, auction, "80000")

@@ -212,7 +212,7 @@ def test_two_clock_processes_close_a_round_once_within_a_second(live_processes):
     assert steps(auction).count(DisposalRecord.Kind.ROUND_SOLD) == 1
 
 
-# --- Suspension (FA4) -------------------------------------------------------------------------
+# --- Suspension (FA4) and withdrawal (FA5) ---------------------------------------------------
 def test_fa4_suspending_publishes_the_reason_and_refuses_bids(lot, clerk, handoffs):
     auction = make_round(lot)
     alice = bidder(auction, "alice")
@@ -274,3 +274,19 @@ def test_fa4_only_staff_of_the_court_with_a_reason_may_suspend(lot, clerk, clerk
     assert caught.value.code == "wrong_status"
     auction.refresh_from_db()
     assert auction.status == Auction.Status.LIVE and not steps(auction)
+
+
+@pytest.mark.parametrize("status", [Auction.Status.ANNOUNCED, Auction.Status.LIVE, Auction.Status.SUSPENDED])
+def test_fa5_withdrawing_publishes_the_reason_and_hands_off_for_deposit_release(lot, clerk, handoffs, status):
+    auction = make_round(lot, status=status)
+    with clock.frozen(NOW):
+        lifecycle.withdraw_round(auction.pk, clerk.user, "被执行人已履行全部债务")
+    auction.refresh_from_db()
+    assert (auction.status, auction.closed_at) == (Auction.Status.WITHDRAWN, NOW)
+    event = AuctionEvent.objects.get(auction=auction, kind="withdrawn")
+    assert event.payload == {"status": "withdrawn", "reason": "被执行人已履行全部债务"}
+    assert steps(auction) == [DisposalRecord.Kind.ROUND_WITHDRAWN]
+    assert handoffs == [auction.pk]
+    with clock.frozen(NOW), pytest.raises(BidError) as caught:
+        lifecycle.withdraw_round(auction.pk, clerk.user, "again")
+    assert caught.value.code == "wrong_status"
