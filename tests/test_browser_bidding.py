@@ -1,6 +1,8 @@
 """Two bidders in separate browsers on the live lot page, over a real daphne and the clock worker:
 bids, outbids, an extension (BI2) and the close (BI5) reach both pages without a reload."""
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -10,7 +12,7 @@ from django.test import Client
 
 from auctions import clock
 from bidding import services
-from tests import factories
+from tests import factories, servers
 from tests.test_bidder_pages import published
 
 pytestmark = pytest.mark.browser
@@ -119,3 +121,38 @@ def test_bi2_bi5_two_bidders_see_bids_extension_and_close_live(live_processes, b
     expect_text(closing_b, "result", "A0001")
     expect_text(closing_a, "result", "恭喜")
     assert panel(closing_a, "bid-form").is_hidden()
+
+
+def daphne_on(live_processes, port: int) -> subprocess.Popen:
+    """A daphne on a given port, so that a restarted server is found at the same address."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=servers.ROOT,
+        env=servers.child_env(),
+    )
+    live_processes.processes.append(process)
+    servers.wait_for_port(port, process)
+    return process
+
+
+def test_watcher_reconnects_after_a_server_restart_and_catches_up(live_processes, browser):
+    """The banner shows while the server is away; on reconnect (?since=) the missed bid appears."""
+    lot = factories.make_lot(factories.make_case(factories.make_court()))
+    alice = factories.make_bidder("alice", "艾丽丝")
+    auction = published(factories.make_auction(lot))
+    factories.register(auction, alice, secured=True)
+    port = servers.free_port()
+    server = daphne_on(live_processes, port)
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(f"http://127.0.0.1:{port}/auctions/{auction.pk}/")
+    panel(page, "log-empty").filter(has_text="暂无出价").wait_for(timeout=WAIT_MS)
+
+    server.terminate()
+    server.wait(timeout=10)
+    panel(page, "banner").wait_for(state="visible", timeout=WAIT_MS)
+    in_a_plain_thread(services.check_place_bid, alice, auction.pk, "80000.00", "while-away")
+    daphne_on(live_processes, port)
+
+    expect_text(page, "price", "¥80,000.00", timeout=40_000)
+    expect_text(page, "log", "A0001")
+    panel(page, "banner").wait_for(state="hidden", timeout=WAIT_MS)

@@ -14,6 +14,7 @@
   var T = JSON.parse($("strings").textContent);
   var data = panel.dataset;
   var LIVE_STATUSES = { announced: 1, live: 1 };
+  var ENDED_STATUSES = { sold: 1, failed: 1, withdrawn: 1 };
   // Reasons in `me.reason` that follow from the round's state, which this page tracks itself; any
   // other reason (not registered, no deposit) needs the bidder to act elsewhere.
   var ROUND_REASONS = { auction_not_started: 1, already_leading: 1, auction_closed: 1, auction_suspended: 1 };
@@ -109,7 +110,7 @@
     var status = $("status");
     status.textContent = T["status_" + a.status] || a.status;
     status.setAttribute("data-status", a.status);
-    var ended = a.status === "sold" || a.status === "failed" || a.status === "withdrawn";
+    var ended = !!ENDED_STATUSES[a.status];
     $("price-label").textContent = a.status === "sold" ? T.price_sold : a.current_price ? T.price_current : T.price_start;
     $("price").textContent = money(a.current_price || a.starting_price);
     var endsAt = $("ends-at");
@@ -142,7 +143,7 @@
   function renderCountdown() {
     var a = state.auction, now = serverNow();
     var label = $("countdown-label"), out = $("countdown");
-    show(label.parentNode, a.status !== "sold" && a.status !== "failed" && a.status !== "withdrawn");
+    show(label.parentNode, !ENDED_STATUSES[a.status]);
     if (!LIVE_STATUSES[a.status]) {
       label.textContent = T.to_end;
       out.textContent = "—";
@@ -174,12 +175,12 @@
 
   function renderLog() {
     var tbody = $("log");
-    var rows = state.bids.map(function (bid, i) { return logRow(bid, i === 0 && !endedFailed()); });
+    var unsold = state.auction.status === "failed" || state.auction.status === "withdrawn";
+    var rows = state.bids.map(function (bid, i) { return logRow(bid, i === 0 && !unsold); });
     tbody.replaceChildren.apply(tbody, rows);
     $("log-empty").textContent = T.log_empty;
     show($("log-empty"), state.bids.length === 0);
   }
-  function endedFailed() { return state.auction.status === "failed" || state.auction.status === "withdrawn"; }
 
   function prependBid(bid) {
     state.bids.unshift(bid);
@@ -194,6 +195,8 @@
     tbody.insertBefore(logRow(bid, true), tbody.firstChild);
     while (tbody.children.length > LOG_LIMIT) tbody.removeChild(tbody.lastChild);
     show($("log-empty"), false);
+    // Screen readers hear each new bid once, not the whole log whenever it is rebuilt.
+    $("log-live").textContent = fmt("new_bid", { code: bid.code, amount: money(bid.amount) });
   }
 
   function link(href, text, primary) {
