@@ -5,10 +5,11 @@ resumed, withdrawn, extended). `send_event_on_commit` is the only code that publ
 the function that publishes at once says that it ignores rollbacks.
 """
 
+import asyncio
+import threading
 from datetime import datetime
 from functools import partial
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +19,7 @@ from auctions.models import Auction, AuctionEvent
 from . import fanout
 from .protocol import dumps, event_frame
 
+PUBLISH_TIMEOUT = 5  # seconds; a publish that fails is logged and the hubs' tail recovers it
 KINDS = frozenset({"bid", "extended", "started", "closed", "suspended", "resumed", "withdrawn"})
 
 
@@ -54,6 +56,26 @@ def publish_rollback_unsafe(auction_id: int, seq: int, text: str) -> None:
     events reach daphne through the hub's tail of the AuctionEvent table)."""
     if settings.REDIS_URL:
         message = {"type": "auction.event", "auction": auction_id, "seq": seq, "text": text}
-        async_to_sync(get_channel_layer().group_send)(fanout.group_name(auction_id), message)
+        future = asyncio.run_coroutine_threadsafe(
+            get_channel_layer().group_send(fanout.group_name(auction_id), message), _publisher_loop()
+        )
+        future.result(timeout=PUBLISH_TIMEOUT)
     else:
         fanout.poke(auction_id, seq, text)
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """This process's publishing loop, on a thread of its own. Database threads and the clock
+    worker publish from synchronous code: through one long-lived loop they share one Redis
+    connection, in commit order, without a new loop and connection per event and without
+    waiting for daphne's loop while it fans out."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="event-publisher", daemon=True).start()
+        return _loop
