@@ -131,6 +131,7 @@ class AuctionDetailOut(AuctionOut):
     parties: list[PublicPartyOut]
     court_phone: str
     court_address: str
+    status_reason: str
     announcement_url: str
 
 

@@ -208,6 +208,7 @@ class Detail:
     court_phone: str
     court_address: str
     has_amendments: bool
+    status_reason: str
 
     @property
     def increment_text(self) -> str:
@@ -324,12 +325,21 @@ def _appraisal(reference: ReferencePrice | None) -> Appraisal | None:
     )
 
 
+def _status_reason(auction: Auction, phase: str, mask: Masker) -> str:
+    """FA4, FA5: the published reason a round is suspended or withdrawn, from the event that did it."""
+    if phase not in ("suspended", "withdrawn"):
+        return ""
+    event = auction.events.filter(kind=phase).order_by("-seq").first()
+    return mask(str(event.payload.get("reason", ""))) if event else ""
+
+
 def detail(auction: Auction, now: datetime | None = None) -> Detail:
     now = now or clock.now()
     lot, court = auction.lot, auction.lot.court
     mask = Masker(lot.case, lot)
+    summary = card(auction, now, mask)
     return Detail(
-        card=card(auction, now, mask),
+        card=summary,
         increment=auction.increment.amount,
         deposit=auction.deposit.amount,
         announced_at=auction.announcement.published_at,
@@ -353,6 +363,7 @@ def detail(auction: Auction, now: datetime | None = None) -> Detail:
         court_phone=court.phone,
         court_address=court.address,
         has_amendments=auction.announcement.amendments.exists(),
+        status_reason=_status_reason(auction, summary.phase, mask),
     )
 
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from auctions import clock
+from auctions import clock, lifecycle
 from auctions.models import Auction
 from auctions.services import amend_announcement
 from lots.models import Lot
@@ -253,6 +253,15 @@ def test_round_of_a_closed_case_is_shielded(client, court):
     auction = published_round(lot_for(court))
     auction.lot.case.__class__.objects.filter(pk=auction.lot.case_id).update(status="closed")
     assert client.get(f"/auctions/{auction.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(("act", "label"), [("suspend_round", "暂缓原因"), ("withdraw_round", "撤回原因")])
+def test_fa4_fa5_suspended_or_withdrawn_round_shows_its_published_reason(client, court, clerk, act, label):
+    auction = published_round(pii_lot(court), starting_price=1_600_000, increment=10_000, deposit=200_000)
+    getattr(lifecycle, act)(auction.pk, clerk.user, f"被执行人{RESPONDENT['name']}提出执行异议")
+    html = client.get(f"/auctions/{auction.pk}/").content.decode()
+    assert label in html and "提出执行异议" in html and RESPONDENT["name"] not in html
+    assert "提出执行异议" in client.get(f"/api/v1/auctions/{auction.pk}").json()["status_reason"]
 
 
 def test_sold_round_shows_the_price_as_sold(client, rounds):
