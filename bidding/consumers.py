@@ -5,10 +5,12 @@ channel-layer group per socket."""
 
 import logging
 from collections import deque
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from auctions import clock
@@ -29,6 +31,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
 
     async def connect(self):
+        # LocaleMiddleware does not run for sockets: choose the language as it would, from the
+        # language cookie or Accept-Language. The choice holds for this consumer's messages.
+        translation.activate(socket_language(self.scope))
         self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
         self.user = self.scope.get("user")
         self.limiter = SocketLimiter()
@@ -106,6 +111,15 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=dumps(frame))
+
+
+def socket_language(scope) -> str:
+    headers = dict(scope.get("headers") or [])
+    request = SimpleNamespace(
+        COOKIES=scope.get("cookies", {}),
+        META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+    )
+    return translation.get_language_from_request(request)
 
 
 def _since(scope) -> int | None:

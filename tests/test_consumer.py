@@ -20,7 +20,7 @@ from django.test import Client
 
 from auctions import lifecycle
 from auctions.models import Auction
-from bidding.consumers import NOT_FOUND_CLOSE_CODE
+from bidding.consumers import NOT_FOUND_CLOSE_CODE, socket_language
 from bidding.routing import websocket_urlpatterns
 from bidding.services import check_place_bid
 from tests import factories
@@ -393,3 +393,18 @@ def test_session_cookie_authenticates_the_socket_through_the_asgi_application(au
     connected_, snapshot, foreign_connected = run(scenario)
     assert connected_ and snapshot["me"]["code"] and snapshot["me"]["can_bid"]
     assert not foreign_connected  # AllowedHostsOriginValidator
+
+
+@pytest.mark.parametrize(
+    ("cookies", "accept_language", "language"),
+    [
+        ({}, "", "zh-hans"),
+        ({}, "en-US,en;q=0.9", "en"),
+        ({"django_language": "en"}, "zh-CN", "en"),
+        ({"django_language": "zh-hans"}, "en", "zh-hans"),
+    ],
+)
+def test_socket_messages_use_the_visitors_language(cookies, accept_language, language):
+    """As LocaleMiddleware does for pages: the language cookie first, then Accept-Language."""
+    scope = {"cookies": cookies, "headers": [(b"accept-language", accept_language.encode())]}
+    assert socket_language(scope) == language
