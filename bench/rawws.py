@@ -80,8 +80,9 @@ class WatcherProtocol(asyncio.Protocol):
                 return
             status = bytes(self.buffer[: self.buffer.find(b"\r\n")])
             del self.buffer[: end + 4]
-            if b" 101 " not in status + b" ":
-                self.opened.set_exception(ConnectionError(status.decode("latin1")))
+            if b" 101 " not in status + b" " or self.opened.done():  # refused, or given up on
+                if not self.opened.done():
+                    self.opened.set_exception(ConnectionError(status.decode("latin1")))
                 self.transport.close()
                 return
             self.upgraded = True
@@ -128,5 +129,10 @@ async def open_watcher(host: str, port: int, path: str, cookie: str | None, on_m
         loop.create_connection(lambda: WatcherProtocol(host, port, path, cookie, on_message, on_lost), host, port),
         timeout,
     )
-    await asyncio.wait_for(protocol.opened, timeout)
+    try:
+        await asyncio.wait_for(asyncio.shield(protocol.opened), timeout)
+    except BaseException:
+        protocol.transport.close()  # a late answer must not leave a socket the run does not count
+        protocol.opened.add_done_callback(lambda f: f.cancelled() or f.exception())  # outcome seen
+        raise
     return protocol

@@ -112,6 +112,7 @@ def main() -> None:
             progress("servers up")
         if args.mode == "services" and (not args.only or "CEIL" in args.only):
             out["ceilings"] = _ceilings(ctx)
+            args.out.write_text(json.dumps(_jsonable(out), indent=1))
             progress("ceilings measured")
         for key, run in _plan(args.mode, args.smoke):
             if args.only and key not in args.only:
@@ -124,6 +125,7 @@ def main() -> None:
             verdict = "ok" if not result["problems"] else result["problems"]
             print(f"[{args.mode}] {key} ({time.monotonic() - started:.0f} s): {verdict}", flush=True)
             out["scenarios"].append(result)
+            args.out.write_text(json.dumps(_jsonable(out), indent=1))
     args.out.write_text(json.dumps(_jsonable(out), indent=1))
 
 
