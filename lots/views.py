@@ -63,15 +63,10 @@ def _error_message(request, error: ValidationError) -> None:
 
 # --- Dashboard ---------------------------------------------------------------------------------
 def _rp4_reminders(court, today):
-    """RP4: lots whose reference price was fixed more than 10 days ago and that have no round yet."""
-    lots = (
-        Lot.objects.filter(court=court, status__in=[Lot.Status.DRAFT, Lot.Status.LISTED])
-        .exclude(auctions__status__in=auction_services.ACTIVE_STATUSES)
-        .prefetch_related(
-            Prefetch("reference_prices", queryset=ReferencePrice.objects.order_by("-valuation_date", "-id"))
-        )
-        .distinct()
-    )
+    """RP4: lots whose reference price was fixed more than 10 days ago and that have had no round."""
+    lots = Lot.objects.filter(
+        court=court, status__in=[Lot.Status.DRAFT, Lot.Status.LISTED], auctions__isnull=True
+    ).prefetch_related(Prefetch("reference_prices", queryset=ReferencePrice.objects.order_by("-valuation_date", "-id")))
     reminders = []
     for lot in lots:
         reference = next(iter(lot.reference_prices.all()), None)
