@@ -44,12 +44,18 @@
     return "¥" + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
   }
   var timeFormat = new Intl.DateTimeFormat(data.lang, {
-    timeZone: data.tz, hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZone: data.tz, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
-  var dateTimeFormat = new Intl.DateTimeFormat(data.lang, {
-    timeZone: data.tz, hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+  var dateParts = new Intl.DateTimeFormat("en-US", {
+    timeZone: data.tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
+  /* 2026-11-24 12:55:22 in the site's time zone: the way the server writes times on the page. */
+  function dateTime(iso) {
+    var p = {};
+    dateParts.formatToParts(new Date(iso)).forEach(function (part) { p[part.type] = part.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+  }
   function pad(n) { return n < 10 ? "0" + n : String(n); }
   function duration(ms) {
     var s = Math.max(0, Math.ceil(ms / 1000));
@@ -115,7 +121,7 @@
     $("price").textContent = money(a.current_price || a.starting_price);
     var endsAt = $("ends-at");
     endsAt.setAttribute("datetime", a.ends_at);
-    endsAt.textContent = dateTimeFormat.format(new Date(a.ends_at));
+    endsAt.textContent = dateTime(a.ends_at);
     $("extensions").textContent = a.extension_count;
     $("bid-count").textContent = a.bid_count;
     show($("extended"), a.extension_count > 0);
@@ -286,7 +292,7 @@
     var a = state.auction;
     var values = {
       current_price: a.current_price ? money(a.current_price) : null,
-      ends_at: dateTimeFormat.format(new Date(a.ends_at)),
+      ends_at: dateTime(a.ends_at),
       bid_count: a.bid_count,
       extension_count: a.extension_count,
       status: T["status_" + a.status],
