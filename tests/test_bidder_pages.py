@@ -141,6 +141,17 @@ def test_unpublished_round_has_no_registration_page(client, lot, charlie):
     assert client.get(register_url(draft)).status_code == 404
 
 
+def test_ended_round_takes_no_more_registrations(client, live_auction, charlie):
+    Auction.objects.filter(pk=live_auction.pk).update(status=Auction.Status.FAILED)
+    client.force_login(charlie)
+
+    page = client.get(register_url(live_auction)).content.decode()
+    assert "报名已截止" in page and 'name="accept_terms"' not in page
+    response = client.post(register_url(live_auction), {"accept_terms": "on"})
+    assert response.status_code == 403 and "BD1" in response.content.decode()
+    assert not Registration.objects.filter(user=charlie).exists()
+
+
 # --- Sandbox deposit ------------------------------------------------------------------------
 def test_bd1_sandbox_pays_the_bidders_own_deposit(client, live_auction, bob):
     deposit = Deposit.objects.get(registration__user=bob)
@@ -168,6 +179,17 @@ def test_sandbox_pay_needs_login_and_post(client, live_auction, bob):
     assert client.post(f"/me/deposits/{deposit.pk}/sandbox-pay/").status_code == 302
     client.force_login(bob)
     assert client.get(f"/me/deposits/{deposit.pk}/sandbox-pay/").status_code == 405
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.PENDING
+
+
+def test_bd1_no_deposit_payment_after_bidding_ended(client, live_auction, bob):
+    deposit = Deposit.objects.get(registration__user=bob)
+    Auction.objects.filter(pk=live_auction.pk).update(status=Auction.Status.FAILED)
+    client.force_login(bob)
+
+    response = client.post(f"/me/deposits/{deposit.pk}/sandbox-pay/", follow=True)
+    assert "BD1" in response.content.decode()
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.PENDING
 
