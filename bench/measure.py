@@ -70,8 +70,10 @@ def _ack_order_problems(acks) -> list[str]:
     return problems
 
 
-def deliveries(results: list[dict], ack_time: dict, final: dict[int, int]) -> dict:
-    """Delivery latency from each bid's acknowledgement, and completeness up to `final` per auction."""
+def deliveries(results: list[dict], ack_time: dict, final: dict[int, int], strict: bool = True) -> dict:
+    """Delivery latency from each bid's acknowledgement, and completeness up to `final` per auction.
+    `strict` (smoke runs) makes a delivery still missing at the time limit a problem; in a full run
+    a server behind its backlog shows as a FAIL verdict on the "delivered" row instead."""
     latency = hist.new()
     delivered_total = expected = gaps = sockets = snapshots = retries = 0
     failed: Counter = Counter()
@@ -109,7 +111,7 @@ def deliveries(results: list[dict], ack_time: dict, final: dict[int, int]) -> di
         problems.append(f"{sockets - snapshots} of {sockets} watchers got no snapshot")
     if gaps:
         problems.append(f"{gaps} sequence gaps seen by watchers")
-    if delivered < expected:
+    if delivered < expected and strict:
         problems.append(f"{expected - delivered} of {expected} deliveries missing")
     return {
         "sockets": sockets,
