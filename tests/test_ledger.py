@@ -15,24 +15,14 @@ def accounts(court, bob, live_auction):
     return ledger.escrow(court), ledger.bidder(bob), ledger.auction_account(LedgerAccount.Kind.PROCEEDS, live_auction)
 
 
+def move(key, debit, credit, amount, auction, kind=LedgerTransaction.Kind.PAYMENT_IN):
+    return ledger.post(key, kind, debit=debit, credit=credit, amount=Decimal(amount), auction=auction)
+
+
 def test_a_movement_is_two_entries_summing_to_zero(accounts, live_auction, court, bob):
     escrow, bidder, proceeds = accounts
-    ledger.post(
-        "t1",
-        LedgerTransaction.Kind.PAYMENT_IN,
-        debit=escrow,
-        credit=bidder,
-        amount=Decimal("10000.00"),
-        auction=live_auction,
-    )
-    ledger.post(
-        "t2",
-        LedgerTransaction.Kind.APPLY,
-        debit=bidder,
-        credit=proceeds,
-        amount=Decimal("10000.00"),
-        auction=live_auction,
-    )
+    move("t1", escrow, bidder, "10000.00", live_auction)
+    move("t2", bidder, proceeds, "10000.00", live_auction, LedgerTransaction.Kind.APPLY)
     assert [e.amount.amount for e in LedgerEntry.objects.filter(transaction__key="t1")] == [
         Decimal("10000.00"),
         Decimal("-10000.00"),
@@ -45,23 +35,9 @@ def test_a_movement_is_two_entries_summing_to_zero(accounts, live_auction, court
 
 def test_the_same_key_moves_money_once(accounts, live_auction):
     escrow, bidder, _ = accounts
-    ledger.post(
-        "once",
-        LedgerTransaction.Kind.PAYMENT_IN,
-        debit=escrow,
-        credit=bidder,
-        amount=Decimal("1.00"),
-        auction=live_auction,
-    )
+    move("once", escrow, bidder, "1.00", live_auction)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ledger.post(
-            "once",
-            LedgerTransaction.Kind.PAYMENT_IN,
-            debit=escrow,
-            credit=bidder,
-            amount=Decimal("1.00"),
-            auction=live_auction,
-        )
+        move("once", escrow, bidder, "1.00", live_auction)
     assert LedgerEntry.objects.count() == 2
 
 
@@ -69,22 +45,13 @@ def test_the_same_key_moves_money_once(accounts, live_auction):
 def test_a_movement_must_be_positive(accounts, live_auction, amount):
     escrow, bidder, _ = accounts
     with pytest.raises(ValueError):
-        ledger.post(
-            "bad", LedgerTransaction.Kind.PAYMENT_IN, debit=escrow, credit=bidder, amount=amount, auction=live_auction
-        )
+        move("bad", escrow, bidder, amount, live_auction)
     assert not LedgerTransaction.objects.exists()
 
 
 def test_entries_are_append_only(accounts, live_auction):
     escrow, bidder, _ = accounts
-    txn = ledger.post(
-        "t",
-        LedgerTransaction.Kind.PAYMENT_IN,
-        debit=escrow,
-        credit=bidder,
-        amount=Decimal("3.00"),
-        auction=live_auction,
-    )
+    txn = move("t", escrow, bidder, "3.00", live_auction)
     entry = txn.entries.first()
     with pytest.raises(PermissionError):
         entry.save()

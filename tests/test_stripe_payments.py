@@ -134,6 +134,16 @@ def card_deposit(stripe, auction, name, card="pm_card_visa"):
     return user, deposit, payment
 
 
+def captured_not_recorded(stripe, auction, name, monkeypatch):
+    """The card is captured at Stripe, then the process dies before recording it."""
+    user, deposit = bidder(auction, name)
+    payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
+    stripe.cardholder_confirms(payment.provider_ref)
+    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
+        services.drive_payment(payment.pk)
+    return deposit, payment
+
+
 def test_bd1_card_deposit_is_authorised_then_captured_once(stripe, live_auction, court):
     user, deposit, payment = card_deposit(stripe, live_auction, "ada")
     assert payment.status == Payment.Status.SUCCEEDED
@@ -170,11 +180,7 @@ def test_crash_after_the_create_call_is_recovered_by_asking_stripe(stripe, live_
 
 
 def test_crash_after_the_capture_is_recovered_without_a_second_capture(stripe, live_auction, monkeypatch):
-    user, deposit = bidder(live_auction, "dai")
-    payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
-    stripe.cardholder_confirms(payment.provider_ref)
-    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
-        services.drive_payment(payment.pk)
+    deposit, payment = captured_not_recorded(stripe, live_auction, "dai", monkeypatch)
     assert stripe.intent(payment.provider_ref)["status"] == "succeeded"  # captured at Stripe
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.PENDING  # but not recorded here
@@ -245,12 +251,7 @@ def test_st2_release_refunds_once_even_after_a_crash(stripe, live_auction, monke
 
 # --- Webhooks ----------------------------------------------------------------------------------
 def test_webhook_records_a_capture_once_whatever_the_order(stripe, live_auction, client, monkeypatch):
-    user, deposit = bidder(live_auction, "ivy")
-    payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
-    stripe.cardholder_confirms(payment.provider_ref)
-    # Captured, then the process died before recording it.
-    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
-        services.drive_payment(payment.pk)
+    deposit, payment = captured_not_recorded(stripe, live_auction, "ivy", monkeypatch)
     (succeeded,) = stripe.events("payment_intent.succeeded")
     older = {**succeeded, "id": "evt_older_failure", "type": "payment_intent.payment_failed"}
 
@@ -341,11 +342,7 @@ def test_reconcile_reports_a_refund_made_outside_the_platform(stripe, live_aucti
 
 
 def test_reconcile_reports_a_charge_the_ledger_does_not_know(stripe, live_auction, monkeypatch):
-    user, deposit = bidder(live_auction, "ou")
-    payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
-    stripe.cardholder_confirms(payment.provider_ref)
-    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
-        services.drive_payment(payment.pk)
+    deposit, payment = captured_not_recorded(stripe, live_auction, "ou", monkeypatch)
     assert [d.kind for d in reconcile(["stripe"])] == ["captured_differs"]
     services.drive_payment(payment.pk)
     assert reconcile() == []
@@ -364,11 +361,7 @@ def test_webhook_delivered_by_localstripe_to_a_live_server(stripe, live_processe
     )
     assert status == 200
     auction = factories.make_auction(factories.make_lot(factories.make_case(factories.make_court())))
-    user, deposit = bidder(auction, "pan")
-    payment = services.start_deposit_payment(deposit.pk, user, "stripe", "10000.00", "CNY")
-    stripe.cardholder_confirms(payment.provider_ref)
-    with crash_before_commit(monkeypatch, "payments.services.apply_remote"), pytest.raises(RuntimeError):
-        services.drive_payment(payment.pk)
+    deposit, payment = captured_not_recorded(stripe, auction, "pan", monkeypatch)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         deposit.refresh_from_db()
