@@ -1,7 +1,5 @@
 """Playwright driving Debian's Chromium (never a downloaded browser build)."""
 
-import os
-
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -15,14 +13,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(monkeypatch):
+    """A Chromium for one test. Playwright's sync API runs an event loop in this thread while it
+    is open, which would break later tests that call async_to_sync, so it never outlives the test."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
-    # between page actions are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+    # The ORM calls a test makes between page actions are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
