@@ -74,12 +74,15 @@ def run_suite(mode: str, args, scratch: Path, db_name: str) -> dict:
     suite = subprocess.Popen(argv, env=_suite_env(mode, scratch, db_name), start_new_session=True)
     try:
         suite.wait(timeout=SUITE_TIME_LIMIT[args.smoke, mode])
+    except subprocess.TimeoutExpired:
+        print(f"[{mode}] time limit reached: stopping the suite", flush=True)
     finally:
         if suite.poll() is None:
             os.killpg(suite.pid, signal.SIGTERM)
             time.sleep(5)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(suite.pid, signal.SIGKILL)
+            suite.wait()
     print(f"[{mode}] finished in {time.monotonic() - started:.0f} s, exit status {suite.returncode}", flush=True)
     if not out.exists():
         raise RuntimeError(f"the {mode} suite wrote no results (exit status {suite.returncode})")

@@ -34,7 +34,7 @@ FULL = {
     "m2": {"auctions": 100, "seats": 6, "rate": 1500, "count": 9000},
     "m3a": {"watchers": 1000, "rate": 5, "count": 100},
     "m3b": {"watchers": 5000, "rate": 5, "count": 100},
-    "m4": {"watchers": 1000, "seats": 32, "rate": 80, "count": 400},
+    "m4": {"watchers": 1000, "seats": 32, "rate": 80, "count": 240},
     "m5": {"watchers": 10000},
     "m7": {"watchers": 2000, "connect_rate": 2000},
     "m8": {"auctions": 10, "lead_s": 10, "stagger_s": 0.5, "seats": 300, "rate": 500},
