@@ -93,6 +93,8 @@ def localstripe_server():
 def stripe(localstripe_server, settings):
     server = LocalStripe(localstripe_server)
     server.call("DELETE", "/_config/data")  # every test starts with an empty Stripe account
+    # ...and no webhook endpoint: a live test's registration would outlive its daphne.
+    server.call("POST", "/_config/webhooks/payments", {"url": "http://127.0.0.1:9/", "secret": "-", "events[]": "none"})
     settings.STRIPE_SECRET_KEY = SECRET_KEY
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_payments"
     settings.STRIPE_API_BASE = localstripe_server
