@@ -32,7 +32,9 @@ def test_clerk_schedules_and_publishes_a_round_refused_once_by_pr1(live_processe
     factories.make_staff(court, username="clerk1")
     judge = factories.make_staff(court, username="judge1", role="judge")
     base = live_processes.daphne(MEDIA_ROOT=tmp_path)
-    page = browser.new_page(viewport={"width": 390, "height": 844})
+    # A phone in China: the console in its default language, at 390 px.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
     page.set_default_timeout(15000)
 
     page.goto(base + "/accounts/login/")
@@ -93,4 +95,4 @@ def test_clerk_schedules_and_publishes_a_round_refused_once_by_pr1(live_processe
     auction = Auction.objects.get(lot=lot)
     assert auction.status == Auction.Status.ANNOUNCED and auction.announcement.is_published
     assert page.locator(".announcement .warning-box").count() >= 5
-    page.close()
+    context.close()
