@@ -4,10 +4,13 @@ Rounds are created at a whole-second moment NOW with the clock frozen, so bounda
 "exactly 5:00 before the end" are exact.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache
+from django.db import connections
 
 from auctions import clock
 from auctions.models import Auction, AuctionEvent
@@ -80,3 +83,21 @@ def written(auction: Auction) -> tuple:
 
 def before_end(auction: Auction, minutes: int = 0, seconds: int = 0) -> datetime:
     return auction.ends_at - timedelta(minutes=minutes, seconds=seconds)
+
+
+def run_async(scenario, *args):
+    """Runs an async scenario to its end from a plain thread and returns its result.
+
+    Playwright's sync API (the browser tests) leaves an event loop in the main thread, where
+    async_to_sync refuses to run. Database work the scenario hands to sync code runs in that
+    thread, with its own connections, closed afterwards: use with committed data
+    (transactional_db)."""
+
+    def in_thread():
+        try:
+            return async_to_sync(scenario)(*args)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(in_thread).result()

@@ -11,7 +11,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -27,6 +26,7 @@ from tests import factories
 from tests.test_bidding_support import (
     bidder,
     engine_test_defaults,  # noqa: F401  (fixture)
+    run_async,
 )
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -65,10 +65,6 @@ def bid_message(amount, client_bid_id="b-1") -> str:
     return json.dumps({"type": "bid", "amount": amount, "client_bid_id": client_bid_id})
 
 
-def run(scenario):
-    return async_to_sync(scenario)()
-
-
 async def error_then_pong(auction_id: int, user, message: str) -> tuple[dict, dict]:
     """Sends a message that must fail, then a ping: the error, and the proof the socket still works."""
     communicator, _ = await connected(auction_id, user)
@@ -90,7 +86,7 @@ def test_bd3_snapshot_on_connect_shows_codes_never_names(auction, alice, dave):
         await communicator.disconnect()
         return snapshot
 
-    snapshot = run(scenario)
+    snapshot = run_async(scenario)
     assert snapshot["type"] == "snapshot" and snapshot["seq"] == 2
     assert snapshot["auction"]["current_price"] == "81000.00" and snapshot["auction"]["bid_count"] == 2
     assert [b["amount"] for b in snapshot["bids"]] == ["81000.00", "80000.00"]  # newest first
@@ -111,7 +107,7 @@ def test_snapshot_me_tells_the_bidder_their_standing(auction, alice, bob, charli
             await communicator.disconnect()
         return standings
 
-    me = run(scenario)
+    me = run_async(scenario)
     assert me["alice"]["leading"] and me["alice"]["reason"] == "already_leading" and not me["alice"]["can_bid"]
     assert me["bob"]["reason"] == "deposit_missing" and me["bob"]["min_bid"] == "81000.00"
     assert me["charlie"] == {
@@ -132,7 +128,7 @@ def test_unknown_round_gets_not_found_and_is_closed():
         closed = await communicator.receive_output(timeout=TIMEOUT)
         return error, closed
 
-    error, closed = run(scenario)
+    error, closed = run_async(scenario)
     assert error["code"] == "not_found"
     assert closed == {"type": "websocket.close", "code": NOT_FOUND_CLOSE_CODE}
 
@@ -149,7 +145,7 @@ def test_bid_is_acknowledged_after_commit_and_reaches_every_watcher(auction, ali
         await watcher.disconnect()
         return first, to_bidder, to_watcher
 
-    first, to_bidder, event = run(scenario)
+    first, to_bidder, event = run_async(scenario)
     ack = next(frame for frame in to_bidder if frame["type"] == "ack")
     assert ack["client_bid_id"] == "uuid-1" and ack["seq"] == first["seq"] + 1
     assert ack["bid"]["amount"] == "80000.00" and not ack["duplicate"]
@@ -174,7 +170,7 @@ def test_events_arrive_in_order_without_gaps(auction, alice, dave):
             await communicator.disconnect()
         return snapshot["seq"], events
 
-    base, events = run(scenario)
+    base, events = run_async(scenario)
     assert [event["seq"] for event in events] == list(range(base + 1, base + 7))
     assert [event["data"]["amount"] for event in events] == [f"{80000 + n * 1000}.00" for n in range(6)]
 
@@ -190,7 +186,7 @@ def test_repeated_client_bid_id_is_acknowledged_again(auction, alice):
         await communicator.disconnect()
         return first, again
 
-    first, again = run(scenario)
+    first, again = run_async(scenario)
     assert again["type"] == "ack" and again["duplicate"] and again["bid"] == first["bid"]
 
 
@@ -216,7 +212,7 @@ def test_repeated_client_bid_id_is_acknowledged_again(auction, alice):
     ],
 )
 def test_bad_input_gets_a_typed_error_and_the_socket_stays_open(auction, alice, message, code):
-    error, pong = async_to_sync(error_then_pong)(auction.pk, alice, message)
+    error, pong = run_async(error_then_pong, auction.pk, alice, message)
     assert error["type"] == "error" and error["code"] == code, error
     assert pong["type"] == "pong" and pong["server_time"]
     auction.refresh_from_db()
@@ -231,7 +227,7 @@ def test_binary_frames_are_read_like_text(auction, alice):
         await communicator.disconnect()
         return pong
 
-    assert run(scenario)["type"] == "pong"
+    assert run_async(scenario)["type"] == "pong"
 
 
 def closed_round(auction):
@@ -261,7 +257,7 @@ def test_bids_refused_for_who_or_when_get_their_code(request, auction, alice, bo
     if change:
         change(auction)
 
-    error, pong = async_to_sync(error_then_pong)(auction.pk, user, bid_message("80000", "x-1"))
+    error, pong = run_async(error_then_pong, auction.pk, user, bid_message("80000", "x-1"))
     assert (error["code"], error["rule"], error["client_bid_id"]) == (code, rule, "x-1")
     assert pong["type"] == "pong"
     assert Auction.objects.get(pk=auction.pk).bid_count == 0
@@ -282,7 +278,7 @@ def test_a_flood_is_rate_limited_and_the_socket_recovers(auction, alice, dave, m
         await communicator.disconnect()
         return replies, pong
 
-    replies, pong = run(scenario)
+    replies, pong = run_async(scenario)
     codes = [reply["code"] for reply in replies]
     assert codes[:5] == ["not_a_multiple"] * 5  # the per-user limit: 5 bids a second
     assert set(codes[5:]) == {"rate_limited"}  # then the user's, later also the socket's limit
@@ -298,7 +294,7 @@ def test_resync_sends_a_fresh_snapshot(auction, alice):
         await communicator.disconnect()
         return first, again
 
-    first, again = run(scenario)
+    first, again = run_async(scenario)
     assert again["type"] == "snapshot" and again["seq"] == first["seq"]
 
 
@@ -314,7 +310,7 @@ def test_reconnect_with_since_replays_the_missed_events(auction, alice, dave):
         await communicator.disconnect()
         return replayed
 
-    replayed = run(scenario)
+    replayed = run_async(scenario)
     assert [(frame["type"], frame["seq"]) for frame in replayed] == [("event", 2), ("event", 3)]
 
 
@@ -327,7 +323,7 @@ def test_reconnect_with_an_impossible_since_gets_a_snapshot(auction, alice, sinc
         await communicator.disconnect()
         return first
 
-    first = run(scenario)
+    first = run_async(scenario)
     assert first["type"] == "snapshot" and first["seq"] == 1
 
 
@@ -343,7 +339,7 @@ def test_reconnect_far_behind_gets_a_snapshot(auction, alice, dave, monkeypatch)
         await near.disconnect()
         return first, replayed
 
-    first, replayed = run(scenario)
+    first, replayed = run_async(scenario)
     assert (first["type"], first["seq"]) == ("snapshot", 3)
     assert (replayed["type"], replayed["seq"]) == ("event", 2)
 
@@ -362,7 +358,7 @@ def test_events_committed_by_another_process_reach_the_socket(auction, monkeypat
         await communicator.disconnect()
         return snapshot, event
 
-    snapshot, event = run(scenario)
+    snapshot, event = run_async(scenario)
     assert (event["kind"], event["seq"]) == ("suspended", snapshot["seq"] + 1)
     assert event["data"]["reason"] == "案外人异议"
 
@@ -390,7 +386,7 @@ def test_session_cookie_authenticates_the_socket_through_the_asgi_application(au
         await communicator.disconnect()
         return connected_, snapshot, foreign_connected
 
-    connected_, snapshot, foreign_connected = run(scenario)
+    connected_, snapshot, foreign_connected = run_async(scenario)
     assert connected_ and snapshot["me"]["code"] and snapshot["me"]["can_bid"]
     assert not foreign_connected  # AllowedHostsOriginValidator
 

@@ -6,12 +6,12 @@ import asyncio
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from auctions.models import AuctionEvent
 from bidding import fanout
 from bidding.protocol import event_text
 from tests import factories
+from tests.test_bidding_support import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,10 +41,6 @@ async def until(condition, timeout: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def run(scenario):
-    return async_to_sync(scenario)()
-
-
 def stored_event(auction, seq: int) -> AuctionEvent:
     return AuctionEvent.objects.create(
         auction=auction, seq=seq, kind="bid", payload={"seq": seq}, created_at=auction.starts_at
@@ -62,7 +58,7 @@ def test_events_arriving_out_of_order_are_delivered_in_order_once(auction):
         await hub.leave(auction.pk, socket)
         return socket.got
 
-    assert run(scenario) == [(1, "t1"), (2, "t2"), (3, "t3")]
+    assert run_async(scenario) == [(1, "t1"), (2, "t2"), (3, "t3")]
 
 
 def test_a_gap_that_the_bus_never_fills_is_read_from_the_event_table(auction):
@@ -77,7 +73,7 @@ def test_a_gap_that_the_bus_never_fills_is_read_from_the_event_table(auction):
         await hub.leave(auction.pk, socket)
         return socket.got
 
-    assert run(scenario) == [(1, event_text(missing[0])), (2, event_text(missing[1])), (3, "t3")]
+    assert run_async(scenario) == [(1, event_text(missing[0])), (2, event_text(missing[1])), (3, "t3")]
 
 
 def test_events_up_to_the_rounds_seq_at_join_are_not_replayed(auction):
@@ -93,7 +89,7 @@ def test_events_up_to_the_rounds_seq_at_join_are_not_replayed(auction):
         await hub.leave(auction.pk, socket)
         return socket.got
 
-    assert run(scenario) == [(6, "t6")]
+    assert run_async(scenario) == [(6, "t6")]
 
 
 def test_every_socket_gets_the_same_text_object_and_a_broken_one_does_not_stop_the_rest(auction):
@@ -113,7 +109,7 @@ def test_every_socket_gets_the_same_text_object_and_a_broken_one_does_not_stop_t
             await hub.leave(auction.pk, socket)
         return text, sockets, hub
 
-    text, sockets, hub = run(scenario)
+    text, sockets, hub = run_async(scenario)
     assert all(socket.got[0][1] is text for socket in sockets)
     assert auction.pk not in hub.rooms  # the last socket out closes the room
 
@@ -127,7 +123,7 @@ def test_a_poke_from_a_database_thread_reaches_the_hub(auction):
         await hub.leave(auction.pk, socket)
         return socket.got
 
-    assert run(scenario) == [(1, "t1")]
+    assert run_async(scenario) == [(1, "t1")]
 
 
 def test_events_of_rounds_without_local_sockets_are_ignored(auction):
@@ -140,13 +136,13 @@ def test_events_of_rounds_without_local_sockets_are_ignored(auction):
         await hub.leave(auction.pk, socket)
         return socket.got
 
-    assert run(scenario) == [(1, "here")]
+    assert run_async(scenario) == [(1, "here")]
 
 
 def test_one_hub_per_event_loop():
     async def hub_of_this_loop():
         return fanout.get_hub(), fanout.get_hub()
 
-    first, again = run(hub_of_this_loop)
-    other, _ = run(hub_of_this_loop)
+    first, again = run_async(hub_of_this_loop)
+    other, _ = run_async(hub_of_this_loop)
     assert first is again and first is not other

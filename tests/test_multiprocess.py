@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import websockets
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.test import Client
 
 from auctions import clock, lifecycle
@@ -17,6 +17,7 @@ from auctions.models import Auction
 from tests import factories
 from tests.test_bidding_support import (
     engine_test_defaults,  # noqa: F401  (fixture)
+    run_async,
 )
 
 WATCHERS_PER_SERVER = 3
@@ -107,7 +108,7 @@ def test_two_daphne_processes_deliver_identical_event_sequences(live_processes, 
             await peer.socket.close()
         return peers, accepted, result
 
-    peers, accepted, result = async_to_sync(scenario)()
+    peers, accepted, result = run_async(scenario)
     assert result == "sold" and accepted >= BIDS_PER_BIDDER
     reference = peers[0].events()
     assert [seq for seq, _kind, _data in reference] == list(range(1, accepted + 2))
