@@ -43,6 +43,8 @@ def test_visitor_finds_an_auction_and_reads_its_announcement_in_both_languages(l
     page.select_option("#lang-select", "en")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.url == f"{base}/auctions/{auction.pk}/announcement/"
+    assert "拍卖公告" not in page.locator("h1").inner_text()  # the English page, the lot's own title
+    assert "望京西园三区住宅一套" in page.locator("h1").inner_text()
     assert page.locator("#section-warning_as_is").is_visible()
     assert "卫生间有渗水痕迹" in page.locator("#section-warning_as_is").inner_text()  # the court's own words
     assert page.locator("#section-property").is_visible()

@@ -327,6 +327,8 @@ def test_language_switch_to_english_and_back(client, rounds):
         english = client.get(url)
         assert english.status_code == 200
         assert '<html lang="en">' in english.content.decode()
+    lot_page = client.get(f"/auctions/{auction.pk}/").content.decode()
+    assert "拍卖条件" not in lot_page and "竞买须知" not in lot_page  # headings come from the English catalogue
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert '<html lang="zh-hans">' in client.get("/").content.decode()
 
