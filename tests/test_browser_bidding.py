@@ -143,11 +143,11 @@ def test_watcher_reconnects_after_a_server_restart_and_catches_up(live_processes
     factories.register(auction, alice, secured=True)
     port = servers.free_port()
     server = daphne_on(live_processes, port)
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     page.goto(f"http://127.0.0.1:{port}/auctions/{auction.pk}/")
     panel(page, "log-empty").filter(has_text="暂无出价").wait_for(timeout=WAIT_MS)
 
-    server.terminate()
+    server.kill()  # a crash, not a graceful stop: the sockets just drop
     server.wait(timeout=10)
     panel(page, "banner").wait_for(state="visible", timeout=WAIT_MS)
     in_a_plain_thread(services.check_place_bid, alice, auction.pk, "80000.00", "while-away")
