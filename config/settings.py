@@ -138,6 +138,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth, i18n, time -----------------------------------------------------------------------
+if os.environ.get("FAST_PASSWORD_HASHING") == "1" and not PRODUCTION:
+    # The test suite creates hundreds of users; a slow hash there only costs time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -188,6 +191,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 RATELIMIT_VIEW = "config.views.ratelimited"
+# Per-user bid limits as "seconds:bids" windows (bidding/ratelimit.py); the benchmark lifts them.
+BID_RATE_LIMITS = tuple(
+    tuple(int(n) for n in window.split(":")) for window in os.environ.get("BID_RATE_LIMITS", "1:5,60:60").split(",")
+)
 # The in-memory cache is per process; it is what the embedded single-process mode has.
 SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003", "django_ratelimit.W001"]
 
