@@ -8,8 +8,6 @@ from django.core.cache import cache
 
 from .errors import rate_limited
 
-# (window in seconds, most bids per user in it); settings.BID_RATE_LIMITS overrides.
-DEFAULT_BID_RATE_LIMITS = ((1, 5), (60, 60))
 wall_time = time.time  # real time, not auctions.clock: floods happen in real time
 
 
@@ -19,7 +17,7 @@ def check_bid_rate(user_id: int) -> None:
     Fixed windows keyed by their number: one INCR per window, atomic in Redis.
     """
     now = wall_time()
-    for window, limit in getattr(settings, "BID_RATE_LIMITS", DEFAULT_BID_RATE_LIMITS):
+    for window, limit in settings.BID_RATE_LIMITS:  # (window in seconds, most bids per user in it)
         key = f"bidrate:{user_id}:{window}:{int(now // window)}"
         try:
             count = cache.incr(key)
