@@ -331,7 +331,7 @@ async def run_watchers(spec: dict, start, ready, control) -> dict:
         ready.put({"worker": spec["worker"], "all_in": time.time()})  # the harness stops waiting
     else:
         state.tasks = [asyncio.create_task(state.watch(i, t, limit, None)) for i, t in enumerate(targets)]
-        deadline = time.time() + spec.get("connect_timeout_s", 75)
+        deadline = time.time() + spec.get("connect_timeout_s", 60)
         while len(state.base) + sum(state.failed.values()) < len(targets) and time.time() < deadline:
             await asyncio.sleep(0.02)
         ready.put({"worker": spec["worker"], "connected": len(state.base), "connect_s": time.time() - began})

@@ -32,10 +32,12 @@ def _by_connections(pg: dict) -> str:
     return ", ".join(f"{n} conn: {rate:,.0f}/s" for n, rate in pg["by_connections"].items())
 
 
-def judge(row: dict, ceilings: dict | None) -> tuple[str, str]:
-    """(ratio text, verdict) for a row: a verdict only where the row has a target."""
+def judge(row: dict, ceilings: dict | None, mode: str = "services") -> tuple[str, str]:
+    """(ratio text, verdict) for a row: a verdict only where the row has a target. The PostgreSQL
+    ceiling does not apply to the embedded default (SQLite)."""
     ratio_text, ratio_ok = "—", True
-    ceiling = (ceilings or {}).get(row.get("ceiling") or "", {}).get("value")
+    name = row.get("ceiling") or ""
+    ceiling = None if mode == "embedded" and name == "pg" else (ceilings or {}).get(name, {}).get("value")
     if ceiling and isinstance(row["value"], int | float):
         ratio = row["value"] / ceiling
         ratio_text = f"{ratio:.2f} × {CEILING_NAMES[row['ceiling']]}"
@@ -86,7 +88,7 @@ def markdown(facts: dict, suites: list[dict], plot_name: str) -> str:
     for suite in suites:
         for scenario in suite["scenarios"]:
             for row in scenario["rows"]:
-                ratio, verdict = judge(row, ceilings)
+                ratio, verdict = judge(row, ceilings, suite["mode"])
                 if verdict != "—":
                     lines.append(
                         f"| {suite['mode']} | {scenario['id']} {row['metric']} | {row['target']} | "
@@ -101,7 +103,7 @@ def markdown(facts: dict, suites: list[dict], plot_name: str) -> str:
             if scenario["rows"]:
                 lines += ["| metric | target | measured | ratio to ceiling | verdict |", "|---|---|---|---|---|"]
                 for row in scenario["rows"]:
-                    ratio, verdict = judge(row, ceilings)
+                    ratio, verdict = judge(row, ceilings, suite["mode"])
                     measured = _fmt(row["value"], row["unit"])
                     lines.append(f"| {row['metric']} | {row['target']} | {measured} | {ratio} | {verdict} |")
                 lines.append("")

@@ -9,6 +9,7 @@ what is checked does not.
 
 import asyncio
 import contextlib
+import gzip
 import queue
 import re
 import time
@@ -111,6 +112,11 @@ async def _warm(ports: list[int], auction_id: int) -> None:
         watcher = await open_watcher(HOST, port, f"/ws/auctions/{auction_id}/", None, got, lambda: None)
         await asyncio.wait_for(snapshot, 30)
         watcher.transport.close()
+
+
+def _sid(key: str) -> str:
+    """Scenario id as the issue writes it: m1 → M1, m3a → M3a, m1x → M1x."""
+    return key[:2].upper() + key[2:]
 
 
 def row(metric, target, value, unit, ok=None, ceiling=None, ceiling_min=None) -> dict:
@@ -228,7 +234,7 @@ def bid_throughput(ctx: Context, key: str, app: str = "config.asgi:application")
         "m2": f"M2 {n_auctions} auctions at once",
     }[key]
     return {
-        "id": key.upper(),
+        "id": _sid(key),
         "title": label,
         "setup": f"{ctx.multi} daphne, {sum(len(a['seats']) for a in auctions)} bidders over HTTP keep-alive, "
         f"offered {scale['rate']} bids/s × {scale['count'] / scale['rate']:.0f} s",
@@ -254,7 +260,7 @@ def bid_throughput(ctx: Context, key: str, app: str = "config.asgi:application")
                 "events delivered to verifying watchers", "all", f"{delivered['delivered']}/{delivered['expected']}", ""
             ),
         ],
-        "latency": {f"{key.upper()} bid ack": hist.encode(bids["latency"])},
+        "latency": {f"{_sid(key)} bid ack": hist.encode(bids["latency"])},
         "problems": bids["problems"] + delivered["problems"],
     }
 
@@ -271,7 +277,7 @@ def fanout(ctx: Context, key: str) -> dict:
     summary = hist.summary_ms(delivered["latency"])
     limit_ms = 250 if key == "m3b" else 100
     return {
-        "id": key.upper(),
+        "id": _sid(key),
         "title": f"M3 fan-out: {scale['watchers']} watchers on {daphnes} daphne",
         "setup": f"{scale['rate']} bids/s × {scale['count']} bids over WebSocket, one auction",
         "rows": [
@@ -291,7 +297,7 @@ def fanout(ctx: Context, key: str) -> dict:
                 ok=delivered["delivered"] == delivered["expected"] and not delivered["gaps"],
             ),
         ],
-        "latency": {f"{key.upper()} delivery ({scale['watchers']} watchers)": hist.encode(delivered["latency"])},
+        "latency": {f"{_sid(key)} delivery ({scale['watchers']} watchers)": hist.encode(delivered["latency"])},
         "problems": bids["problems"] + delivered["problems"],
     }
 
@@ -525,12 +531,14 @@ def close_lag(ctx: Context) -> dict:
 def page_weight(ctx: Context) -> dict:
     """Issue 9: bytes the live lot page transfers (HTML + CSS + JS, compressed as served)."""
     auction = ctx.seeder.public_auction()
+    gzipped: list[int] = []  # what each body would weigh gzip-compressed (level 9)
 
     async def fetch_all(port: int) -> list[tuple[str, int, int, str]]:
         conn = HttpConnection(HOST, port)
         headers = {"Accept-Encoding": "gzip, br", "Accept-Language": "zh-hans"}
         status, head, html = await conn.request("GET", f"/auctions/{auction.pk}/", headers=headers)
         fetched = [(f"/auctions/{auction.pk}/", status, len(html), head.get("content-encoding", "identity"))]
+        gzipped.append(len(gzip.compress(_decoded(html, head))))
         text = _decoded(html, head).decode("utf-8", "replace")
         assets = re.findall(r'<link[^>]+href="([^"]+\.css[^"]*)"', text) + re.findall(
             r'<script[^>]+src="([^"]+\.js[^"]*)"', text
@@ -538,6 +546,7 @@ def page_weight(ctx: Context) -> dict:
         for path in dict.fromkeys(a for a in assets if a.startswith("/")):
             status, head, body = await conn.request("GET", path, headers=headers)
             fetched.append((path, status, len(body), head.get("content-encoding", "identity")))
+            gzipped.append(len(gzip.compress(_decoded(body, head))))
         conn.close()
         return fetched
 
@@ -549,13 +558,14 @@ def page_weight(ctx: Context) -> dict:
         "id": "PAGE",
         "title": "Live lot page weight (issue 9)",
         "setup": "; ".join(f"{p} {s} B {enc}" for p, _, s, enc in fetched),
-        "rows": [row("transferred bytes (HTML + CSS + JS bodies)", "report", total, "B")],
+        "rows": [
+            row("transferred bytes (HTML + CSS + JS bodies, as served)", "report", total, "B"),
+            row("the same bodies if served gzip-compressed", "report", sum(gzipped), "B"),
+        ],
         "latency": {},
         "problems": problems,
     }
 
 
 def _decoded(body: bytes, headers: dict) -> bytes:
-    import gzip
-
     return gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
