@@ -8,7 +8,6 @@ the function that publishes at once says that it ignores rollbacks.
 import asyncio
 import threading
 from datetime import datetime
-from functools import partial
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -47,7 +46,9 @@ def send_event_on_commit(auction_id: int, frame: dict) -> None:
     AuctionEvent table (bidding/fanout.py).
     """
     text = dumps(frame)
-    transaction.on_commit(partial(publish_rollback_unsafe, auction_id, frame["seq"], text), robust=True)
+    # A lambda, not functools.partial: robust on_commit logs a failure by the callable's __qualname__.
+    seq = frame["seq"]
+    transaction.on_commit(lambda: publish_rollback_unsafe(auction_id, seq, text), robust=True)
 
 
 def publish_rollback_unsafe(auction_id: int, seq: int, text: str) -> None:

@@ -360,3 +360,19 @@ def test_a_refused_bid_sends_nothing(auction, bob, django_capture_on_commit_call
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(BidError):
         bid(bob, auction, "80000")
     assert callbacks == []
+
+
+# --- Ack after commit -------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)  # a real commit, so the on-commit broadcast really runs
+def test_a_failed_broadcast_after_commit_still_acknowledges_the_stored_bid(auction, alice, monkeypatch, caplog):
+    """The bid is durable once committed; a broadcast that fails afterwards is logged, and clients
+    catch up from the event table on their next resync, so the bidder still gets the ack."""
+
+    def broken_publish(*args):
+        raise ConnectionError("broadcast unavailable")
+
+    monkeypatch.setattr("bidding.events.publish_rollback_unsafe", broken_publish)
+    result = bid(alice, auction, "80000.00")
+    assert result.amount == Decimal("80000.00")
+    assert Bid.objects.filter(auction=auction).count() == 1
+    assert "broadcast unavailable" in caplog.text
