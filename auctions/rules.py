@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
@@ -48,7 +49,12 @@ class Refusal:
     params: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.rule}：{self.message}"
+        return naming_rule(self.rule, self.message)
+
+
+def naming_rule(rule: str | None, message) -> str:
+    """A refusal's message led by the rule that speaks ("PR1：…"), punctuated for the language."""
+    return gettext("%(rule)s：%(message)s") % {"rule": rule, "message": message} if rule else str(message)
 
 
 # --- Money ------------------------------------------------------------------------------------

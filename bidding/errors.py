@@ -6,7 +6,7 @@ converted here, so the socket, the HTTP fallback and the page share one shape an
 
 from django.utils.translation import gettext_lazy as _
 
-from auctions.rules import BidRefused
+from auctions.rules import BidRefused, naming_rule
 
 # HTTP status per code: 400 malformed input, 401/403 who may bid, 404 no such public round,
 # 409 the round's state refuses the bid (it may succeed later or with another amount), 429 floods.
@@ -56,7 +56,7 @@ class BidError(Exception):
         return {
             "type": "error",
             "code": self.code,
-            "message": f"{self.rule}：{message}" if self.rule else message,
+            "message": naming_rule(self.rule, message),
             "rule": self.rule,
             "client_bid_id": client_bid_id,
             "data": {key: str(value) for key, value in self.data.items()},

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from auctions.rules import naming_rule
+
 
 class PaymentErrorCode(StrEnum):
     NOT_FOUND = "not_found"
@@ -26,7 +28,7 @@ class PaymentError(Exception):
         self.code, self.message, self.field, self.rule = code, message, field, rule
 
     def __str__(self) -> str:
-        return f"{self.rule}：{self.message}" if self.rule else str(self.message)
+        return naming_rule(self.rule, self.message)
 
 
 class ProviderError(Exception):
