@@ -241,12 +241,12 @@ def test_two_workers_publish_each_round_once(case, clerk):
 
     def worker():
         try:
-            with clock.travel(timedelta(hours=2)):
-                return auction_services.publish_due_announcements()
+            return auction_services.publish_due_announcements()
         finally:
-            connection.close()
+            connection.close()  # each thread has its own connection; the test database must be left free
 
-    with ThreadPoolExecutor(2) as pool:
+    # The clock is process-wide: move it once, around both threads.
+    with clock.travel(timedelta(hours=2)), ThreadPoolExecutor(2) as pool:
         counts = [future.result() for future in [pool.submit(worker), pool.submit(worker)]]
     assert sum(counts) == 4
     assert DisposalRecord.objects.filter(kind=DisposalRecord.Kind.ANNOUNCEMENT_PUBLISHED).count() == 4
