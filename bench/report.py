@@ -140,4 +140,5 @@ def plot(suites: list[dict]) -> str:
         for name, h in _histograms(suites).items()
         if "close lag" not in name  # seconds-scale, one value per round: in the table instead
     }
-    return svg.chart(series, "Latency percentiles (ms, log scale) — make bench")
+    title = "Latency percentiles (ms, log scale) — solid: PostgreSQL + Redis, dashed: embedded"
+    return svg.chart(series, title, dashed=lambda name: name.startswith("embedded"))
