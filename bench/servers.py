@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.servers import free_port, wait_for_port
+from tests.servers import LiveProcesses, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -30,13 +30,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Servers:
+class Servers(LiveProcesses):
     """The processes of one scenario; `stop()` ends each of them by its own id."""
 
     def __init__(self, log_dir: Path):
+        super().__init__()
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.processes: list[subprocess.Popen] = []
         self.daphne_pids: list[int] = []
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -58,14 +58,6 @@ class Servers:
         return self._spawn("clock", [sys.executable, "manage.py", "auction_clock"])
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.stop_all()
         self.processes.clear()
         self.daphne_pids.clear()
