@@ -98,7 +98,14 @@ DATABASE_URL = os.environ.get("DATABASE_URL")
 # Lets several test runs share one machine without sharing a test database.
 TEST_DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Django serves each ASGI request from its own thread; persistent per-thread connections
+    # pile up until PostgreSQL refuses clients. A bounded pool per process instead.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "8")),
+        "timeout": 10,
+    }
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{TEST_DB_SUFFIX}"}
 else:
     SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", VAR_DIR / "db.sqlite3"))
