@@ -43,7 +43,6 @@ browser:
 
 # The whole suite on SQLite + in-memory channel layer, then on PostgreSQL + Redis when reachable.
 # With CI=true, unreachable PostgreSQL or Redis is a failure, not a skip.
-test: export FAST_PASSWORD_HASHING = 1
 test: $(STAMP) browser
 	$(PY) -m pytest
 	@if $(PY) tests/services_up.py "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \

@@ -1,5 +1,7 @@
 """Fixtures shared by the suite: personas, a live daphne server, the clock worker and a browser."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -33,6 +35,16 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+# The suite creates hundreds of users: a fast password hash for the daphne and worker processes
+# the tests start (they inherit this environment) and, through the fixture below, for this one.
+os.environ["FAST_PASSWORD_HASHING"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

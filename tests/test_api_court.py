@@ -4,14 +4,13 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 
 from auctions import clock, rules
 from auctions.models import Auction
 from lots import services
 from lots.models import CourtApiToken, CourtStaff, EnforcementCase, Lot, Party, ReferencePrice
 from tests import factories
-from tests.test_public_support import RESPONDENT, fast_password_hashing  # noqa: F401  (autouse fixture)
+from tests.test_public_support import RESPONDENT
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +32,6 @@ class Api:
         return self.client.post(
             "/api/v1/court" + path, data=data, content_type="application/json", headers=self.headers(**headers)
         )
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

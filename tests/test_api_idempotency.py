@@ -10,7 +10,6 @@ from django.test import Client
 from lots import services
 from lots.models import CourtStaff, EnforcementCase, IdempotencyRecord
 from tests import factories
-from tests.test_public_support import fast_password_hashing  # noqa: F401  (autouse fixture)
 
 CASES = "/api/v1/court/cases"
 

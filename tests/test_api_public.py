@@ -11,7 +11,6 @@ from lots.models import Lot
 from tests.test_public_support import (
     RESPONDENT,
     assert_no_personal_data,
-    fast_password_hashing,  # noqa: F401  (autouse fixture)
     lot_for,
     pii_lot,
     published_round,

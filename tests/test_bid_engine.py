@@ -22,7 +22,6 @@ from tests.test_bidding_support import (
     before_end,
     bid,
     bidder,
-    engine_test_defaults,  # noqa: F401  (fixture)
     frozen_now,  # noqa: F401  (fixture)
     make_round,
     written,

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
 from auctions.models import Announcement, Auction
 from bidding.models import Bid, Registration
@@ -234,7 +233,6 @@ def test_my_auctions_needs_login(client):
 
 # --- Personal data never shown in full (AN5) ------------------------------------------------
 def test_an5_signed_up_bidders_id_number_never_appears_in_their_pages(client, live_auction):
-    cache.clear()  # sign-up is rate limited per address; earlier tests may have used it up
     id_number, phone = factories.valid_id_number(777), "13700001111"
     client.post(
         "/accounts/signup/",

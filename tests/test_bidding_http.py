@@ -16,7 +16,6 @@ from bidding import bidlog
 from bidding.models import Bid
 from tests.test_bidding_support import (
     bidder,
-    engine_test_defaults,  # noqa: F401  (fixture)
 )
 
 

@@ -22,7 +22,6 @@ from tests import factories
 from tests.test_bidding_support import (
     NOW,
     applicant_creditor,
-    engine_test_defaults,  # noqa: F401  (fixture)
     frozen_now,  # noqa: F401  (fixture)
     make_round,
 )

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.core.cache import cache
 from django.db import connections
 
 from auctions import clock
@@ -21,16 +20,6 @@ from tests import factories
 
 NOW = datetime(2026, 3, 2, 2, 0, 0, tzinfo=UTC)
 GENEROUS_LIMITS = ((1, 10_000), (60, 100_000))
-
-
-@pytest.fixture(autouse=True)
-def engine_test_defaults(settings):
-    """Per-user bid counters live in the cache; every test starts with none. (Also: test users
-    are hashed with a fast hasher, as the default one spends ~0.5 s per user.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_public_support import fast_password_hashing, lot_for, published_round  # noqa: F401  (autouse fixture)
+from tests.test_public_support import lot_for, published_round
 
 
 def no_sideways_scroll(page) -> bool:

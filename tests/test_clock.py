@@ -20,7 +20,6 @@ from tests.test_bidding_support import (
     NOW,
     bid,
     bidder,
-    engine_test_defaults,  # noqa: F401  (fixture)
     make_round,
 )
 

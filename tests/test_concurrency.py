@@ -20,7 +20,6 @@ from lots.models import DisposalRecord
 from tests import factories
 from tests.test_bidding_support import (
     GENEROUS_LIMITS,
-    engine_test_defaults,  # noqa: F401  (fixture)
 )
 
 BIDDERS = 16

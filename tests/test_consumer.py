@@ -25,7 +25,6 @@ from bidding.services import check_place_bid
 from tests import factories
 from tests.test_bidding_support import (
     bidder,
-    engine_test_defaults,  # noqa: F401  (fixture)
     run_async,
 )
 

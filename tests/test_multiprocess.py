@@ -16,7 +16,6 @@ from auctions import clock, lifecycle
 from auctions.models import Auction
 from tests import factories
 from tests.test_bidding_support import (
-    engine_test_defaults,  # noqa: F401  (fixture)
     run_async,
 )
 

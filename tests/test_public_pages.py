@@ -15,8 +15,6 @@ from tests import factories
 from tests.test_public_support import (
     RESPONDENT,
     assert_no_personal_data,
-    fast_password_hashing,  # noqa: F401  (autouse fixture)
-    live_panel_fallback,  # noqa: F401  (autouse fixture)
     lot_for,
     pii_lot,
     published_round,

@@ -4,8 +4,6 @@ respondent has an ID number, phone and home address that must never appear in pu
 
 from datetime import timedelta
 
-import pytest
-
 from auctions import clock
 from auctions import services as auction_services
 from auctions.models import Auction
@@ -19,29 +17,6 @@ RESPONDENT = {
     "phone": "13912345678",
     "address": "北京市朝阳区幸福小区3号楼2单元301室",
 }
-LIVE_PANEL_STUB = '<div data-live-panel-stub="{{ auction.pk }}"></div>'
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The factories create a user per judge and clerk; PBKDF2 would spend most of each test there."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def live_panel_fallback(settings):
-    """bidding/_live_panel.html belongs to the bidder pages; when it is absent the locmem stub,
-    last in the loader order, stands in, and the real template wins whenever it exists."""
-    engine = dict(settings.TEMPLATES[0], APP_DIRS=False)
-    engine["OPTIONS"] = {
-        **engine["OPTIONS"],
-        "loaders": [
-            "django.template.loaders.filesystem.Loader",
-            "django.template.loaders.app_directories.Loader",
-            ("django.template.loaders.locmem.Loader", {"bidding/_live_panel.html": LIVE_PANEL_STUB}),
-        ],
-    }
-    settings.TEMPLATES = [engine]
 
 
 def published_round(

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 
@@ -16,11 +15,6 @@ User = get_user_model()
 ID_NUMBER = factories.valid_id_number(501)
 PHONE = "13912345678"
 PASSWORD = "Lot-bidder-2024!"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def form_data(**overrides) -> dict:
