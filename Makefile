@@ -25,13 +25,14 @@ migrate: $(STAMP)
 demo: migrate
 	$(PY) manage.py seed_demo
 
-# Serves http://$(HOST):$(PORT) under daphne, with the auction clock and the payments worker beside
-# it; Ctrl-C stops all three.
+# Serves http://$(HOST):$(PORT) under daphne, with the auction clock, the payments worker and the
+# task worker (huey: notifications, court webhooks) beside it; Ctrl-C stops them all.
 run: demo
 	@echo "Serving http://$(HOST):$(PORT)  (court console: /console/, API docs: /api/docs)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py auction_clock & \
 	$(PY) manage.py payments_worker & \
+	$(PY) manage.py run_huey & \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Debian's Chromium and CJK fonts for the browser tests (Chinese renders as boxes without the fonts).

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "djmoney",
     "ninja",
+    "huey.contrib.djhuey",
     "lots",
     "auctions",
     "bidding",
@@ -143,6 +144,27 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks -----------------------------------------------------------------------
+# Notifications and court webhooks are huey tasks with retries; `manage.py run_huey` is the worker.
+# Embedded: a SQLite file beside the database; at scale: the same Redis as the channel layer.
+_HUEY_CONSUMER = {"workers": 2, "worker_type": "thread"}
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "auctions",
+        "immediate": False,
+        "connection": {"url": REDIS_URL},
+        "consumer": _HUEY_CONSUMER,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "auctions",
+        "immediate": False,
+        "filename": str(VAR_DIR / "tasks.sqlite3"),
+        "consumer": _HUEY_CONSUMER,
+    }
 
 # --- Auth, i18n, time -----------------------------------------------------------------------
 if os.environ.get("FAST_PASSWORD_HASHING") == "1" and not PRODUCTION:

@@ -37,6 +37,17 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker):
             )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_inline():
+    """Huey tasks run at enqueue time in the test process; a test that needs the real worker
+    starts `run_huey` itself."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
 # The suite creates hundreds of users: a fast password hash for the daphne and worker processes
 # the tests start (they inherit this environment) and, through the fixture below, for this one.
 os.environ["FAST_PASSWORD_HASHING"] = "1"
