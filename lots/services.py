@@ -6,6 +6,7 @@ DisposalRecord when the act is a disposal step (PD5). Time comes from `auctions.
 """
 
 import hashlib
+import logging
 import secrets
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,12 @@ from .models import (
     Party,
     ReferencePrice,
 )
+from .signals import disposal_recorded
 from .validators import CASE_NUMBER_RE, normalise_case_number, validate_case_number
 
 LOT_TEXT_FIELDS = ("title", "description", "location", "known_defects", "encumbrances", "occupancy")
 DRAW_METHOD = "sha256(seed) mod n; candidates sorted by id"
+logger = logging.getLogger(__name__)
 
 
 # --- Disposal record (PD5) --------------------------------------------------------------------
@@ -59,8 +62,9 @@ def record_disposal(
     amount: Decimal | None = None,
     detail: dict | None = None,
 ) -> DisposalRecord:
-    """Appends one disposal step (PD5). Call it inside the transaction of the act it records."""
-    return DisposalRecord.objects.create(
+    """Appends one disposal step (PD5). Call it inside the transaction of the act it records;
+    `signals.disposal_recorded` goes out after that transaction commits."""
+    record = DisposalRecord.objects.create(
         case=case,
         lot=lot,
         auction=auction,
@@ -71,6 +75,14 @@ def record_disposal(
         amount=amount,
         detail=detail or {},
     )
+    transaction.on_commit(lambda: _announce_disposal(record), robust=True)
+    return record
+
+
+def _announce_disposal(record: DisposalRecord) -> None:
+    for receiver, outcome in disposal_recorded.send_robust(DisposalRecord, record=record):
+        if isinstance(outcome, Exception):
+            logger.error("disposal_recorded receiver %r failed", receiver, exc_info=outcome)
 
 
 def court_today() -> date:
