@@ -168,6 +168,11 @@ class Lot(models.Model):
         SATISFIED = "satisfied", _("以物抵债")
         WITHDRAWN = "withdrawn", _("已撤回")
 
+    class AssetSource(models.TextChoices):
+        LITIGATION = "litigation", _("诉讼执行")
+        CRIMINAL = "criminal", _("刑事涉案财物")
+        BANKRUPTCY = "bankruptcy", _("破产财产")
+
     # Categories that are registered immovables (AN1, AN2 use the longer notice periods).
     IMMOVABLE_CATEGORIES = frozenset({Category.REAL_ESTATE, Category.LAND_USE})
 
@@ -181,6 +186,19 @@ class Lot(models.Model):
     known_defects = models.TextField(_("已知瑕疵"), blank=True)
     encumbrances = models.TextField(_("权利负担"), blank=True)
     occupancy = models.TextField(_("占有使用情况"), blank=True)
+    # Disclosure a bidder needs before bidding (issue 9): what the transfer costs, who lives there,
+    # who may buy, the state of a vehicle and whether banks lend on it. Amounts and rates are
+    # stored as decimal strings in the JSON lists, never floats.
+    asset_source = models.CharField(
+        _("财产来源"), max_length=12, choices=AssetSource.choices, default=AssetSource.LITIGATION
+    )
+    leases = models.TextField(_("租赁情况"), blank=True)
+    purchase_restriction = models.TextField(_("限购说明"), blank=True, help_text=_("留空表示不限购"))
+    vehicle_mileage_km = models.PositiveIntegerField(_("行驶里程（公里）"), null=True, blank=True)
+    vehicle_violation_count = models.PositiveSmallIntegerField(_("未处理违章（次）"), null=True, blank=True)
+    vehicle_violations = models.TextField(_("未处理违章说明"), blank=True)
+    taxes = models.JSONField(_("过户税费"), default=list, blank=True, help_text=_("[{item, rate, payer, note}]"))
+    loan_offers = models.JSONField(_("贷款信息"), default=list, blank=True, help_text=_("[{bank, max_ltv, rate}]"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,6 +213,25 @@ class Lot(models.Model):
 
     def current_reference_price(self):
         return self.reference_prices.order_by("-valuation_date", "-id").first()
+
+
+class LotPageViewer(models.Model):
+    """One distinct viewer of a round's lot page (围观): a user, or a browser's cookie, hashed.
+    Written once per viewer and round; `LotPageViews` keeps the count so the page never counts rows."""
+
+    auction = models.ForeignKey("auctions.Auction", on_delete=models.CASCADE, related_name="page_viewers")
+    viewer = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["auction", "viewer"], name="one_view_per_viewer")]
+
+
+class LotPageViews(models.Model):
+    """The watchers count (围观人数) of a round: distinct viewers, incremented with the viewer row."""
+
+    auction = models.OneToOneField("auctions.Auction", on_delete=models.CASCADE, related_name="page_views")
+    viewers = models.PositiveIntegerField(default=0)
 
 
 class LotPhoto(models.Model):
