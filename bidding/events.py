@@ -12,6 +12,7 @@ from datetime import datetime
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 
 from auctions.models import Auction, AuctionEvent
 
@@ -20,6 +21,10 @@ from .protocol import dumps, event_frame
 
 PUBLISH_TIMEOUT = 5  # seconds; a publish that fails is logged and the hubs' tail recovers it
 KINDS = frozenset({"bid", "extended", "started", "closed", "suspended", "resumed", "withdrawn"})
+
+# Sent once the transaction that recorded a round event has committed; keywords `auction_id`,
+# `kind`, `seq` and `data`. Receivers (notices/) only hand work to background tasks.
+round_event_recorded = Signal()
 
 
 def record_event(auction: Auction, kind: str, data: dict, at: datetime) -> dict:
@@ -34,6 +39,12 @@ def record_event(auction: Auction, kind: str, data: dict, at: datetime) -> dict:
     AuctionEvent.objects.create(auction_id=auction.pk, seq=auction.event_seq, kind=kind, payload=data, created_at=at)
     frame = event_frame(auction.event_seq, kind, at, data)
     send_event_on_commit(auction.pk, frame)
+    if round_event_recorded.has_listeners():
+        auction_id, seq = auction.pk, auction.event_seq
+        transaction.on_commit(
+            lambda: round_event_recorded.send_robust(Auction, auction_id=auction_id, kind=kind, seq=seq, data=data),
+            robust=True,
+        )
     return frame
 
 
