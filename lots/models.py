@@ -81,12 +81,25 @@ class EnforcementCase(models.Model):
         OPEN = "open", _("执行中")
         CLOSED = "closed", _("已结案")
 
+    class ClosingMethod(models.TextChoices):
+        COMPLETED = "completed", _("执行完毕")
+        ROUND_TERMINATED = "round_terminated", _("终结本次执行程序")
+        TERMINATED = "terminated", _("终结执行")
+        CANCELLED = "cancelled", _("销案")
+        NOT_ENFORCED = "not_enforced", _("不予执行")
+        REJECTED = "rejected", _("驳回申请")
+
     court = models.ForeignKey(Court, on_delete=models.PROTECT, related_name="cases")
     number = models.CharField(_("案号"), max_length=40, unique=True, validators=[validate_case_number])
     cause = models.CharField(_("案由"), max_length=100)
     filed_on = models.DateField(_("立案日期"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    closing_method = models.CharField(_("结案方式"), max_length=24, choices=ClosingMethod.choices, blank=True)
+    closing_note = models.CharField(_("结案说明"), max_length=300, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     judge = models.ForeignKey(
         CourtStaff,
         verbose_name=_("承办法官"),
@@ -143,6 +156,13 @@ class Party(models.Model):
         related_name="agents",
     )
     claim_amount = money_field(_("申请执行标的额"), null=True, blank=True)
+    # PD1: the papers the party showed when verified, and (agents) the authorisation; see lots/portal.py.
+    papers = models.CharField(_("身份证明材料"), max_length=200, blank=True)
+    authorisation = models.CharField(_("授权委托材料"), max_length=200, blank=True)
+    verified_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
+    agency_ended_at = models.DateTimeField(_("代理终止时间"), null=True, blank=True)
+    email = EncryptedTextField(_("电子邮箱"), blank=True)
+    email_masked = models.CharField(_("电子邮箱"), max_length=120, blank=True, editable=False)
 
     class Meta:
         ordering = ["case", "role", "id"]
@@ -325,6 +345,7 @@ class DisposalRecord(models.Model):
         SATISFACTION_IN_KIND = "satisfaction_in_kind", _("以物抵债")
         PROPERTY_DELIVERED = "property_delivered", _("交付财产")
         OUTAGE_EXTENSION = "outage_extension", _("平台故障延时")
+        CASE_CLOSED = "case_closed", _("结案")
 
     case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="disposal_records")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="disposal_records")
@@ -378,3 +399,118 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["court", "key"], name="idempotency_key_per_court")]
+
+
+# --- Party portal (PD1–PD3): measures, query codes, their audit trail, messages -------------------
+class EnforcementMeasure(models.Model):
+    """A measure the court took in the case (查封、扣押、冻结 …), shown to verified parties (PD2)."""
+
+    class Kind(models.TextChoices):
+        SEAL = "seal", _("查封")
+        SEIZE = "seize", _("扣押")
+        FREEZE = "freeze", _("冻结")
+        TRANSFER = "transfer", _("扣划")
+        RESTRICT_SPENDING = "restrict_spending", _("限制消费")
+        DEFAULTER_LIST = "defaulter_list", _("纳入失信名单")
+        SEARCH = "search", _("搜查")
+        OTHER = "other", _("其他措施")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="measures")
+    kind = models.CharField(_("措施"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("内容"), max_length=300)
+    taken_on = models.DateField(_("采取日期"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["taken_on", "id"]
+        verbose_name = _("执行措施")
+        verbose_name_plural = _("执行措施")
+
+
+class QueryCode(models.Model):
+    """A verified party's query code (PD1). Only a keyed hash is stored; the plain code is shown once."""
+
+    class EndReason(models.TextChoices):
+        REVOKED = "revoked", _("法院吊销")
+        REPLACED = "replaced", _("已换发新码")
+        AGENCY_ENDED = "agency_ended", _("代理关系终止")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="query_codes")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="query_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(_("尾号"), max_length=4)
+    issued_at = models.DateTimeField(_("签发时间"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    revoked_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(_("失效原因"), max_length=14, choices=EndReason.choices, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party"], condition=models.Q(revoked_at__isnull=True), name="one_live_query_code_per_party"
+            )
+        ]
+        verbose_name = _("查询码")
+        verbose_name_plural = _("查询码")
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
+
+class PartyAccessEvent(models.Model):
+    """Append-only audit of party access (PD1): verification, codes issued and revoked, agencies
+    ended, sign-ins. Written by lots/portal.py in the transaction of the act."""
+
+    class Kind(models.TextChoices):
+        VERIFIED = "verified", _("核验身份")
+        CODE_ISSUED = "code_issued", _("签发查询码")
+        CODE_REVOKED = "code_revoked", _("吊销查询码")
+        AGENCY_ENDED = "agency_ended", _("代理关系终止")
+        SIGNED_IN = "signed_in", _("当事人登录")
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="party_access_events")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="access_events")
+    code = models.ForeignKey(QueryCode, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    kind = models.CharField(_("事项"), max_length=14, choices=Kind.choices)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=60)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("当事人查询记录")
+        verbose_name_plural = _("当事人查询记录")
+
+
+class CaseMessage(models.Model):
+    """One message in a verified party's thread with the court about a case: the party's message to
+    the judge, or a reply from the judge or clerk."""
+
+    class Sender(models.TextChoices):
+        PARTY = "party", _("当事人")
+        COURT = "court", _("法院")
+
+    MAX_LENGTH = 2000
+
+    case = models.ForeignKey(EnforcementCase, on_delete=models.PROTECT, related_name="messages")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="messages")
+    sender = models.CharField(_("发送方"), max_length=5, choices=Sender.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    author_label = models.CharField(_("发送人"), max_length=100)
+    body = models.TextField(_("内容"), max_length=MAX_LENGTH)
+    sent_at = models.DateTimeField(_("发送时间"))
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["case", "party", "sent_at"], name="case_message_thread")]
+        verbose_name = _("案件留言")
+        verbose_name_plural = _("案件留言")
