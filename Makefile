@@ -35,11 +35,12 @@ run: demo
 	$(PY) manage.py run_huey & \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-# Debian's Chromium and CJK fonts for the browser tests (Chinese renders as boxes without the fonts).
+# Debian's Chromium and CJK fonts for the browser tests (Chinese renders as boxes without the fonts);
+# WenQuanYi Micro Hei is the TrueType CJK font the confirmation PDFs embed (docs/results.md).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk' || ! fc-list 2>/dev/null | grep -qi 'wqy'; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null; \
 	fi
 
 # The whole suite on SQLite + in-memory channel layer, then on PostgreSQL + Redis when reachable.
