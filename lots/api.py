@@ -81,6 +81,8 @@ def json_object(request) -> dict:
 
 def _type_error(field: forms.Field, value) -> str | None:
     """What the forms cannot see: a text field would read 123 or true as the text "123"/"True"."""
+    if getattr(field, "accepts_list", False):
+        return None if isinstance(value, list) else _("类型错误：应为列表。")
     if isinstance(value, list | dict):
         return _("类型错误：应为单个值。")
     if isinstance(field, forms.CharField) and not isinstance(value, str):
@@ -205,6 +207,23 @@ class ReferencePriceOut(Schema):
         return price.agency.name if price.agency_id else None
 
 
+class TaxRowSchema(Schema):
+    """A transfer tax or fee: rate in percent as a decimal string; payer buyer, seller or each."""
+
+    item: str
+    rate: str | None = None
+    payer: str
+    note: str | None = None
+
+
+class LoanRowSchema(Schema):
+    """A bank lending on the lot: maximum loan-to-value and yearly rate, percent as decimal strings."""
+
+    bank: str
+    max_ltv: str
+    rate: str
+
+
 class LotOut(Schema):
     id: int
     case_id: int
@@ -216,6 +235,14 @@ class LotOut(Schema):
     known_defects: str
     encumbrances: str
     occupancy: str
+    asset_source: str
+    leases: str
+    purchase_restriction: str
+    vehicle_mileage_km: int | None
+    vehicle_violation_count: int | None
+    vehicle_violations: str
+    taxes: list[TaxRowSchema]
+    loan_offers: list[LoanRowSchema]
     status: str
     reference_prices: list[ReferencePriceOut]
     round_ids: list[int]
@@ -269,6 +296,14 @@ class LotIn(Schema):
     known_defects: str | None = None
     encumbrances: str | None = None
     occupancy: str | None = None
+    asset_source: str | None = None
+    leases: str | None = None
+    purchase_restriction: str | None = None
+    vehicle_mileage_km: int | None = None
+    vehicle_violation_count: int | None = None
+    vehicle_violations: str | None = None
+    taxes: list[TaxRowSchema] | None = None
+    loan_offers: list[LoanRowSchema] | None = None
 
 
 class ReferencePriceIn(Schema):

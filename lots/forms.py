@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from auctions import rules
 from auctions.errors import RuleViolation
 
-from . import services, uploads
+from . import disclosure, services, uploads
 from .models import CourtStaff, EnforcementCase, Lot, Party, ReferencePrice
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -202,6 +202,8 @@ class PartyForm(ServiceForm):
         return services.add_party(self.case, actor, **data)
 
 
+MAX_MILEAGE_KM = 2_000_000
+VEHICLE_FIELDS = ("vehicle_mileage_km", "vehicle_violation_count", "vehicle_violations")
 IMMOVABLE_CHOICES = [("", _("按类别自动判断")), ("true", _("不动产")), ("false", _("动产"))]
 
 
@@ -222,16 +224,60 @@ class LotForm(ServiceForm):
     known_defects = forms.CharField(label=_("已知瑕疵"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     encumbrances = forms.CharField(label=_("权利负担"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     occupancy = forms.CharField(label=_("占有使用情况"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # Disclosure (issue 9): what a bidder needs to know beyond the description.
+    asset_source = forms.ChoiceField(
+        label=_("财产来源"), choices=Lot.AssetSource.choices, required=False, help_text=_("留空为诉讼执行")
+    )
+    leases = forms.CharField(
+        label=_("租赁情况"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("租户、租期、租金及是否“带租拍卖”"),
+    )
+    purchase_restriction = forms.CharField(
+        label=_("限购说明"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("如需具备当地购房资格；留空表示不限购"),
+    )
+    vehicle_mileage_km = forms.IntegerField(
+        label=_("行驶里程（公里）"), min_value=0, max_value=MAX_MILEAGE_KM, required=False, help_text=_("仅机动车")
+    )
+    vehicle_violation_count = forms.IntegerField(
+        label=_("未处理违章（次）"), min_value=0, max_value=999, required=False, help_text=_("仅机动车")
+    )
+    vehicle_violations = forms.CharField(
+        label=_("未处理违章说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    taxes = disclosure.RowsField(
+        disclosure.TaxRow,
+        label=_("过户税费"),
+        help_text=_("每项税费的名称、税率（%）和承担方；税率未定可留空并在说明中写明"),
+    )
+    loan_offers = disclosure.RowsField(
+        disclosure.LoanRow,
+        label=_("贷款信息"),
+        help_text=_("可为本标的物提供贷款的银行、最高贷款成数（%，不超过80）和年利率（%）"),
+    )
 
     def __init__(self, *args, court, instance: Lot | None = None, **kwargs):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
-            kwargs["initial"] = {name: getattr(instance, name) for name in (*services.LOT_TEXT_FIELDS, "category")}
+            names = (*services.LOT_TEXT_FIELDS, *services.LOT_DISCLOSURE_FIELDS, "category")
+            kwargs["initial"] = {name: getattr(instance, name) for name in names}
             kwargs["initial"].update(case=instance.case_id, is_immovable=instance.is_immovable)
         super().__init__(*args, court=court, **kwargs)
         self.fields["case"].queryset = EnforcementCase.objects.filter(court=court, status=EnforcementCase.Status.OPEN)
         if instance is not None:
             self.fields["case"].disabled = True
+
+    def clean(self):
+        data = super().clean()
+        if data.get("category") and data["category"] != Lot.Category.VEHICLE:
+            for name in VEHICLE_FIELDS:
+                if data.get(name) not in (None, ""):
+                    self.add_error(name, ValidationError(_("仅机动车填写此项。"), code="vehicle_only"))
+        return data
 
     def perform(self, actor, data):
         if self.instance is None:

@@ -39,6 +39,16 @@ from .signals import disposal_recorded
 from .validators import CASE_NUMBER_RE, normalise_case_number, validate_case_number
 
 LOT_TEXT_FIELDS = ("title", "description", "location", "known_defects", "encumbrances", "occupancy")
+# Disclosure (issue 9): texts are stripped; the rest is stored as the form cleaned it.
+LOT_DISCLOSURE_TEXT_FIELDS = ("leases", "purchase_restriction", "vehicle_violations")
+LOT_DISCLOSURE_FIELDS = (
+    *LOT_DISCLOSURE_TEXT_FIELDS,
+    "asset_source",
+    "vehicle_mileage_km",
+    "vehicle_violation_count",
+    "taxes",
+    "loan_offers",
+)
 DRAW_METHOD = "sha256(seed) mod n; candidates sorted by id"
 logger = logging.getLogger(__name__)
 
@@ -194,8 +204,13 @@ def create_lot(
     known_defects: str = "",
     encumbrances: str = "",
     occupancy: str = "",
+    **disclosure,
 ) -> Lot:
-    """A draft lot; `is_immovable` defaults from the category (AN1 and AN2 notice periods)."""
+    """A draft lot; `is_immovable` defaults from the category (AN1 and AN2 notice periods).
+    `disclosure` holds the optional LOT_DISCLOSURE_FIELDS (taxes, leases, loans …)."""
+    unknown = set(disclosure) - set(LOT_DISCLOSURE_FIELDS)
+    if unknown:
+        raise ValueError(f"create_lot cannot set {sorted(unknown)}")
     if case.court_id != court.id:
         raise ValidationError({"case": ValidationError(_("只能选择本院的案件。"), code="wrong_court")})
     if is_immovable is None:
@@ -211,7 +226,21 @@ def create_lot(
         known_defects=known_defects.strip(),
         encumbrances=encumbrances.strip(),
         occupancy=occupancy.strip(),
+        **_disclosure_values(disclosure),
     )
+
+
+def _disclosure_values(changes: dict) -> dict:
+    values = {name: value for name, value in changes.items() if name in LOT_DISCLOSURE_FIELDS}
+    for name in LOT_DISCLOSURE_TEXT_FIELDS:
+        if name in values:
+            values[name] = (values[name] or "").strip()
+    for name in ("taxes", "loan_offers"):
+        if name in values:
+            values[name] = list(values[name] or [])
+    if values.get("asset_source") in (None, ""):
+        values.pop("asset_source", None)
+    return values
 
 
 def lock_lot(lot: Lot) -> Lot:
@@ -225,12 +254,14 @@ def update_lot(lot: Lot, actor, **changes) -> Lot:
     lot = lock_lot(lot)
     if lot.status != Lot.Status.DRAFT:
         raise ValidationError(_("只有草稿状态的标的物可以修改；已公告的请发布公告更正。"), code="lot_not_draft")
-    unknown = set(changes) - {*LOT_TEXT_FIELDS, "category", "is_immovable"}
+    unknown = set(changes) - {*LOT_TEXT_FIELDS, *LOT_DISCLOSURE_FIELDS, "category", "is_immovable"}
     if unknown:
         raise ValueError(f"update_lot cannot change {sorted(unknown)}")
     for name in LOT_TEXT_FIELDS:
         if name in changes:
             setattr(lot, name, changes[name].strip())
+    for name, value in _disclosure_values(changes).items():
+        setattr(lot, name, value)
     if "category" in changes:
         lot.category = changes["category"]
     if "is_immovable" in changes or "category" in changes:
