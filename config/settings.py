@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "bidding",
     "payments",
     "notices",
+    "results",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,12 @@ else:
         "filename": str(VAR_DIR / "tasks.sqlite3"),
         "consumer": _HUEY_CONSUMER,
     }
+
+# --- Results ---------------------------------------------------------------------------------
+# A TrueType CJK font embedded in the confirmation PDFs ("path" or "path#subfont index" of a .ttc).
+# Unset: the first of results/pdf.py's known Debian paths that exists; none found: the viewer's
+# own Song typeface through the standard STSong-Light font (text stays correct and extractable).
+CONFIRMATION_PDF_FONT = os.environ.get("CONFIRMATION_PDF_FONT", "")
 
 # --- Auth, i18n, time -----------------------------------------------------------------------
 if os.environ.get("FAST_PASSWORD_HASHING") == "1" and not PRODUCTION:
