@@ -11,7 +11,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -74,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -226,7 +230,33 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Content-Security-Policy (django-csp): scripts from this site, Stripe.js on the card page, and
+# inline scripts only with the per-response nonce ({{ request.csp_nonce }}); no inline handlers.
+_STRIPE_JS_ORIGIN = "/".join(os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/").split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, _STRIPE_JS_ORIGIN],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, "https://api.stripe.com"],
+        "frame-src": [_STRIPE_JS_ORIGIN, "https://hooks.stripe.com"],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
+
 RATELIMIT_VIEW = "config.views.ratelimited"
+# Failed sign-ins allowed per username and per client address before the form is refused
+# (config/login.py); only failures count.
+LOGIN_FAILURE_RATE_PER_USERNAME = os.environ.get("LOGIN_FAILURE_RATE_PER_USERNAME", "5/15m")
+LOGIN_FAILURE_RATE_PER_IP = os.environ.get("LOGIN_FAILURE_RATE_PER_IP", "50/15m")
+# Public read API (/api/v1/auctions…) per client address; the court API has its per-token limit.
+PUBLIC_API_RATE = os.environ.get("PUBLIC_API_RATE", "120/m")
+# Proxies in front of daphne that append to X-Forwarded-For (0: use the socket's address).
+NINJA_NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 # Per-user bid limits as "seconds:bids" windows (bidding/ratelimit.py); the benchmark lifts them.
 BID_RATE_LIMITS = tuple(
     tuple(int(n) for n in window.split(":")) for window in os.environ.get("BID_RATE_LIMITS", "1:5,60:60").split(",")
@@ -237,14 +267,6 @@ SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003", "django_
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@auction.example")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+# One console handler that masks ID, phone and account numbers (config/logging.py);
+# LOG_FORMAT=json writes one JSON object a line.
+LOGGING = logging_config()
