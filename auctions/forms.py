@@ -4,14 +4,17 @@ clean() runs the same rule checks as auctions.services.schedule_round, so each r
 its field with the rule ID ("PR1：…" on starting_price) before anything is saved.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bidding.errors import BidError
 from lots.forms import AmountField, DateTimeField, ServiceForm
-from lots.models import Lot
+from lots.models import Lot, Party
 
-from . import services
+from . import services, steps
 from .models import Auction
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -82,3 +85,97 @@ class AmendmentForm(ServiceForm):
 
     def perform(self, actor, data):
         return services.amend_announcement(self.auction, actor, **data)
+
+
+# --- The next lawful steps (auctions/steps.py) -----------------------------------------------------
+class ReauctionForm(RoundForm):
+    """FA1 (after 流拍, with PR2 and AN2) or ST4 (after 悔拍): the round that follows `previous`,
+    prefilled with lawful terms; each refusal lands on its field with the rule named."""
+
+    def __init__(self, *args, court, previous: Auction, **kwargs):
+        if not args and "data" not in kwargs:
+            kwargs.setdefault("initial", steps.reauction_initial(previous))
+        super().__init__(*args, court=court, lot=previous.lot, **kwargs)
+        self.previous = previous
+
+
+class SaleForm(ServiceForm):
+    """FA2: the 变卖 of a lot whose re-auction failed; price and period are set by law."""
+
+    announce_at = DateTimeField(label=_("公告发布时间"), widget=DATETIME_WIDGET)
+    starts_at = DateTimeField(label=_("变卖开始时间"), widget=DATETIME_WIDGET, help_text=_("变卖期六十日（FA2）"))
+    court_text = forms.CharField(label=_("法院补充内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, court, previous: Auction, **kwargs):
+        if not args and "data" not in kwargs:
+            kwargs.setdefault("initial", steps.sale_initial(previous))
+        super().__init__(*args, court=court, **kwargs)
+        self.previous = previous
+
+    def clean(self):
+        data = super().clean()
+        if {"announce_at", "starts_at"} <= data.keys():
+            try:
+                refusals = services.sale_refusals(
+                    self.previous.lot, self.previous, announce_at=data["announce_at"], starts_at=data["starts_at"]
+                )
+            except ValidationError as error:
+                self.add_service_error(error)
+                return data
+            self.add_refusals(refusals)
+        return data
+
+    def perform(self, actor, data):
+        return services.schedule_sale(self.previous, actor, **data)
+
+
+class SatisfactionForm(ServiceForm):
+    """FA3: the applicant takes the lot at the failed round's starting price."""
+
+    applicant = forms.ModelChoiceField(label=_("接受抵债的申请执行人"), queryset=Party.objects.none())
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, *args, court, auction: Auction, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.auction = auction
+        self.fields["applicant"].queryset = auction.lot.case.parties.filter(role=Party.Role.APPLICANT)
+
+    def clean(self):
+        data = super().clean()
+        self.add_refusals(steps.satisfaction_refusals(self.auction, self.auction.lot))
+        return data
+
+    def perform(self, actor, data):
+        return steps.satisfy_in_kind(self.auction, actor, applicant_id=data["applicant"].pk, note=data["note"])
+
+
+class ReasonForm(ServiceForm):
+    """FA4 suspension or FA5 withdrawal of a round, with the reason that is published."""
+
+    reason = forms.CharField(label=_("原因（将公开发布）"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, court, auction: Auction, act, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.auction, self.act = auction, act
+
+    def perform(self, actor, data):
+        try:
+            return self.act(self.auction.pk, actor, data["reason"])
+        except BidError as error:
+            raise ValidationError(str(error.as_frame()["message"]), code=error.code) from None
+
+
+class StopLotsForm(ServiceForm):
+    """FA6: the case's proceeds cover the debt and costs, so its remaining lots stop."""
+
+    debt = AmountField(label=_("债务金额（元）"), required=False, help_text=_("留空则为申请执行标的额合计"))
+    costs = AmountField(label=_("执行费用等（元）"), required=False)
+    reason = forms.CharField(label=_("原因（将公开发布）"), max_length=300, required=False)
+
+    def __init__(self, *args, court, case, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.case = case
+
+    def perform(self, actor, data):
+        costs = data.get("costs") or Decimal("0.00")
+        return steps.stop_remaining_lots(self.case, actor, costs=costs, debt=data.get("debt"), reason=data["reason"])

@@ -53,6 +53,7 @@ def round_state(auction: Auction) -> rules.AuctionState:
         current_price=auction.current_price.amount if auction.current_price is not None else None,
         leader_id=leader.registration_id if leader else None,
         leader_priority_rank=leader.registration.priority_rank if leader else None,
+        is_sale=auction.kind == Auction.Kind.SALE,
     )
 
 
@@ -109,39 +110,62 @@ def do_close_auction(auction_id: int, *, skip_locked: bool = False) -> str | Non
         now = clock.now()
         if auction is None or now < auction.ends_at:
             return None
-        result = rules.closing_result(round_state(auction))
-        sold = result == "sold"
-        leader = auction.leading_bid if sold else None
-        price = auction.current_price.amount if sold else None
-        final_hash = auction.bid_log_head or genesis_hash(auction.pk)
-        auction.status, auction.closed_at = (Status.SOLD if sold else Status.FAILED), now
-        record_event(
+        return close_round(auction, now)
+
+
+def close_round(auction: Auction, now: datetime) -> str:
+    """Closes a locked round at `now` (the caller has checked that it may close) and hands it to
+    settlement; returns "sold" or "failed"."""
+    result = rules.closing_result(round_state(auction))
+    sold = result == "sold"
+    leader = auction.leading_bid if sold else None
+    price = auction.current_price.amount if sold else None
+    final_hash = auction.bid_log_head or genesis_hash(auction.pk)
+    auction.status, auction.closed_at = (Status.SOLD if sold else Status.FAILED), now
+    record_event(
+        auction,
+        "closed",
+        {
+            "result": result,
+            "price": amount(price),
+            "code": leader.registration.code if leader else None,
+            "final_hash": final_hash,
+            "bid_count": auction.bid_count,
+        },
+        now,
+    )
+    auction.save(update_fields=["status", "closed_at", "ends_at", "event_seq", "updated_at"])
+    if sold:
+        Lot.objects.filter(pk=auction.lot_id).update(status=Lot.Status.SOLD, updated_at=now)
+        record_step(
             auction,
-            "closed",
-            {
-                "result": result,
-                "price": amount(price),
-                "code": leader.registration.code if leader else None,
-                "final_hash": final_hash,
-                "bid_count": auction.bid_count,
-            },
-            now,
+            DisposalRecord.Kind.ROUND_SOLD,
+            price=price,
+            code=leader.registration.code,
+            bid_seq=leader.seq,
+            final_hash=final_hash,
         )
-        auction.save(update_fields=["status", "closed_at", "event_seq", "updated_at"])
-        if sold:
-            Lot.objects.filter(pk=auction.lot_id).update(status=Lot.Status.SOLD, updated_at=now)
-            record_step(
-                auction,
-                DisposalRecord.Kind.ROUND_SOLD,
-                price=price,
-                code=leader.registration.code,
-                bid_seq=leader.seq,
-                final_hash=final_hash,
-            )
-        else:
-            record_step(auction, DisposalRecord.Kind.ROUND_FAILED, bid_count=auction.bid_count, final_hash=final_hash)
-        handoff.round_closed(auction)
-        return result
+    else:
+        record_step(auction, DisposalRecord.Kind.ROUND_FAILED, bid_count=auction.bid_count, final_hash=final_hash)
+    handoff.round_closed(auction)
+    if sold and auction.kind == Auction.Kind.SALE:
+        _sale_paid_up_front(auction, price)
+    return result
+
+
+def _sale_paid_up_front(auction: Auction, price: Decimal) -> None:
+    """FA2: the 变卖 buyer paid the full price up front as the deposit, which settlement has just
+    applied; nothing is left to pay, so the price is in the court's account now."""
+    settlement = getattr(auction, "settlement", None)
+    if settlement is not None and settlement.status == "paid":
+        record_step(auction, DisposalRecord.Kind.PROCEEDS_RECEIVED, price=price, paid_up_front=True)
+
+
+def close_sale_at_first_bid(auction: Auction, received_at: datetime) -> str:
+    """FA2: the first bid at the sale price buys the lot; the 变卖 ends at that bid's receive time.
+    The caller holds the round's lock and has just written the bid (bidding.services)."""
+    auction.ends_at = received_at
+    return close_round(auction, received_at)
 
 
 def close_due_rounds() -> int:
@@ -218,10 +242,16 @@ def withdraw_round(auction_id: int, actor, reason: str) -> Auction:
         raise BidError("reason_required", _("撤回拍卖须公布原因"), "FA5")
     with transaction.atomic(durable=True):
         auction = _lock_for_court(auction_id, actor, [*CLOSABLE, Status.SUSPENDED])
-        now = clock.now()
-        auction.status, auction.closed_at = Status.WITHDRAWN, now
-        record_event(auction, "withdrawn", {"status": auction.status, "reason": reason}, now)
-        auction.save(update_fields=["status", "closed_at", "event_seq", "updated_at"])
-        record_step(auction, DisposalRecord.Kind.ROUND_WITHDRAWN, actor=actor, reason=reason)
-        handoff.round_closed(auction)
-        return auction
+        return withdraw_locked(auction, actor, reason)
+
+
+def withdraw_locked(auction: Auction, actor, reason: str, **detail) -> Auction:
+    """FA5: withdraws a locked round that has not ended, publishing `reason`; settlement then
+    releases every deposit. `detail` adds to the disposal record (FA6 names its rule there)."""
+    now = clock.now()
+    auction.status, auction.closed_at = Status.WITHDRAWN, now
+    record_event(auction, "withdrawn", {"status": auction.status, "reason": reason}, now)
+    auction.save(update_fields=["status", "closed_at", "event_seq", "updated_at"])
+    record_step(auction, DisposalRecord.Kind.ROUND_WITHDRAWN, actor=actor, reason=reason, **detail)
+    handoff.round_closed(auction)
+    return auction

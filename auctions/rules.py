@@ -276,6 +276,7 @@ class BidCode(StrEnum):
     ALREADY_LEADING = "already_leading"
     TOO_LOW = "too_low"
     NOT_A_MULTIPLE = "not_a_multiple"
+    NOT_SALE_PRICE = "not_sale_price"
 
 
 class BidRefused(Exception):
@@ -296,6 +297,7 @@ class AuctionState:
     current_price: Decimal | None
     leader_id: int | None  # registration id of the current highest bid
     leader_priority_rank: int | None  # 1 is the highest priority (BD5)
+    is_sale: bool = False  # a 变卖 round (FA2): one bid at the sale price buys the lot
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,8 @@ def evaluate_bid(state: AuctionState, bidder: BidderState, raw_amount, received_
     amount = parse_amount(raw_amount)
     if amount is None:
         raise BidRefused(BidCode.INVALID_AMOUNT, "PR4", _("出价须为正数金额，最多两位小数"))
+    if state.is_sale:
+        return evaluate_sale_bid(state, amount)
     lowest = minimum_bid(state, bidder)
     if amount < lowest:
         raise BidRefused(
@@ -375,6 +379,19 @@ def evaluate_bid(state: AuctionState, bidder: BidderState, raw_amount, received_
     window_end = received_at + SOFT_CLOSE_WINDOW
     if window_end > state.ends_at:
         return BidAccepted(amount, window_end, True)
+    return BidAccepted(amount, state.ends_at, False)
+
+
+def evaluate_sale_bid(state: AuctionState, amount: Decimal) -> BidAccepted:
+    """FA2: in a 变卖 sale the price is fixed; the first bid at exactly the sale price buys the lot and
+    the sale ends at that bid's receive time (no increments, no extension)."""
+    if amount != state.starting_price:
+        raise BidRefused(
+            BidCode.NOT_SALE_PRICE,
+            "FA2",
+            _("变卖须以变卖价 ¥%(price)s 应买") % {"price": state.starting_price},
+            price=str(state.starting_price),
+        )
     return BidAccepted(amount, state.ends_at, False)
 
 
@@ -489,6 +506,16 @@ def check_sale_payment(paid: Decimal, price: Decimal) -> Refusal | None:
             {"price": str(price)},
         )
     return None
+
+
+def check_satisfaction_in_kind(last_kind: str | None, last_round_no: int, last_status: str | None) -> Refusal | None:
+    """FA3 (AVS): the applicant may take the property in satisfaction of the debt only once a
+    re-auction (round 2 or later) or a 变卖 sale has failed, and only from the lot's latest round.
+    `last_*` describe that latest round (None when the lot has had none)."""
+    failed_reauction = last_kind == "auction" and last_round_no >= 2
+    if last_status == "failed" and (failed_reauction or last_kind == "sale"):
+        return None
+    return Refusal("FA3", "", "satisfaction_too_early", _("以物抵债须在再次拍卖或变卖流拍之后进行"))
 
 
 def resume_deadline(cause_ended_on: date) -> date:

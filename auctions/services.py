@@ -45,15 +45,35 @@ class Terms:
     balance_due_at: datetime
 
 
+def defaulted(auction: Auction) -> bool:
+    """ST4: the round sold but its buyer defaulted (悔拍) and the court confirmed it."""
+    from payments.models import Settlement  # payments imports auctions, not the reverse
+
+    return (
+        auction.status == Auction.Status.SOLD
+        and Settlement.objects.filter(auction=auction, status=Settlement.Status.DEFAULTED).exists()
+    )
+
+
 def previous_round_for(lot: Lot) -> Auction | None:
-    """The round a new one follows: the lot's latest failed round not yet followed (FA1)."""
-    return lot.auctions.filter(status=Auction.Status.FAILED, next_round__isnull=True).order_by("-round_no").first()
+    """The round a re-auction follows: the lot's latest auction round, when it failed (流拍, FA1) or
+    its buyer defaulted (悔拍, ST4) and no round follows it yet."""
+    latest = lot.auctions.filter(kind=Auction.Kind.AUCTION).order_by("-round_no").first()
+    if latest is None or Auction.objects.filter(previous=latest).exists():
+        return None
+    if latest.status == Auction.Status.FAILED or defaulted(latest):
+        return latest
+    return None
 
 
 def _check_sequence(lot: Lot, previous: Auction | None, editing: Auction | None) -> list[rules.Refusal]:
     """Raises ValidationError when the lot cannot take a round now; returns the FA1 refusal when a
-    later round does not follow a failed one (re-auction only after 流拍)."""
-    if lot.status not in (Lot.Status.DRAFT, Lot.Status.LISTED):
+    later round does not follow a failed one (re-auction only after 流拍, or after 悔拍 by ST4)."""
+    after_default = previous is not None and previous.lot_id == lot.id and defaulted(previous)
+    if previous is not None and previous.status != Auction.Status.FAILED and not after_default:
+        return [rules.Refusal("FA1", "", "previous_not_failed", _("只有流拍或买受人悔拍的轮次之后才能重新拍卖"))]
+    open_statuses = (Lot.Status.DRAFT, Lot.Status.LISTED, *((Lot.Status.SOLD,) if after_default else ()))
+    if lot.status not in open_statuses:
         raise ValidationError(_("该标的物已成交、抵债或撤回，不能再安排拍卖。"), code="lot_closed")
     others = lot.auctions.exclude(pk=editing.pk) if editing is not None else lot.auctions.all()
     if others.filter(status__in=ACTIVE_STATUSES).exists():
@@ -63,12 +83,18 @@ def _check_sequence(lot: Lot, previous: Auction | None, editing: Auction | None)
     else:
         follows_nothing = (
             previous.lot_id == lot.id
-            and previous.status == Auction.Status.FAILED
+            and previous.kind == Auction.Kind.AUCTION
+            and (previous.status == Auction.Status.FAILED or after_default)
             and not others.filter(previous=previous).exists()
         )
     if follows_nothing:
         return []
     return [rules.Refusal("FA1", "", "previous_not_failed", _("再次拍卖须在前一轮流拍之后安排"))]
+
+
+def failed_on(auction: Auction):
+    """The court calendar day a round failed (FA1 counts 30 days from it)."""
+    return rules.court_date(auction.closed_at or auction.ends_at)
 
 
 def round_refusals(lot: Lot, terms: Terms, *, previous: Auction | None = None, editing: Auction | None = None):
@@ -100,6 +126,9 @@ def round_refusals(lot: Lot, terms: Terms, *, previous: Auction | None = None, e
         previous_starting_price=previous.starting_price.amount if previous else None,
     )
     refusals += rules.check_round_terms(round_terms, timezone.localtime(announce_at).date())
+    if previous is not None and previous.status == Auction.Status.FAILED:
+        late = rules.check_reauction_deadline(failed_on(previous), rules.court_date(terms.starts_at))
+        refusals += [late] if late else []
     return refusals
 
 
@@ -142,6 +171,9 @@ def schedule_round(
     lot = lock_lot(lot)
     terms = Terms(starting_price, increment, deposit, announce_at, starts_at, ends_at, balance_due_at)
     _check(lot, terms, previous=previous)
+    if lot.status == Lot.Status.SOLD:  # ST4: the buyer defaulted; the lot is for sale again
+        lot.status = Lot.Status.LISTED
+        lot.save(update_fields=["status", "updated_at"])
     auction = Auction(
         lot=lot,
         round_no=previous.round_no + 1 if previous else 1,
@@ -159,6 +191,14 @@ def schedule_round(
 
 def _record_scheduled(auction: Auction, actor, terms: Terms) -> None:
     kind = DisposalRecord.Kind.REAUCTION_SCHEDULED if auction.previous_id else DisposalRecord.Kind.ROUND_SCHEDULED
+    detail = {"round": auction.round_label, **_terms_detail(terms)}
+    if auction.previous_id:
+        previous = auction.previous
+        detail.update(
+            previous_round_id=previous.id,
+            after="default" if previous.status == Auction.Status.SOLD else "failed",
+            previous_starting_price=str(previous.starting_price.amount),
+        )
     record_disposal(
         kind,
         case=auction.lot.case,
@@ -166,7 +206,7 @@ def _record_scheduled(auction: Auction, actor, terms: Terms) -> None:
         lot=auction.lot,
         auction=auction,
         amount=terms.starting_price,
-        detail={"round": auction.round_label, **_terms_detail(terms)},
+        detail=detail,
     )
 
 
@@ -198,6 +238,8 @@ def update_round(auction: Auction, actor, *, court_text: str | None = None, **ch
     if unknown:
         raise ValueError(f"update_round cannot change {sorted(unknown)}")
     auction, lot = _lock_unpublished(auction)
+    if auction.kind == Auction.Kind.SALE:
+        raise ValidationError(_("变卖的价格和期间由法律确定，不能修改；如需改期请撤回后重新安排。"), code="sale_fixed")
     terms = replace(current_terms(auction), **changes)
     _check(lot, terms, previous=auction.previous, editing=auction)
     _apply_terms(auction, terms)
@@ -230,8 +272,13 @@ def _publish(auction: Auction, lot: Lot, actor) -> Auction:
     """Caller holds the locks. Re-checks the rules against the real publication time: a late
     announcement may no longer leave the notice period AN1/AN2 requires, or fall outside RP3."""
     now = clock.now()
-    terms = current_terms(auction)
-    _check(lot, replace(terms, announce_at=now), previous=auction.previous, editing=auction)
+    if auction.kind == Auction.Kind.SALE:
+        refusals = sale_refusals(lot, auction.previous, announce_at=now, starts_at=auction.starts_at, editing=auction)
+        if refusals:
+            raise RuleViolation(refusals)
+    else:
+        terms = current_terms(auction)
+        _check(lot, replace(terms, announce_at=now), previous=auction.previous, editing=auction)
     announcement = auction.announcement
     announcement.sections = build_sections(auction)
     announcement.published_at = now
@@ -325,3 +372,97 @@ def amend_announcement(auction: Auction, actor, *, text: str, reason: str) -> An
         detail={"amendment_seq": seq, "reason": amendment.reason},
     )
     return amendment
+
+
+# --- 变卖 (FA2) ----------------------------------------------------------------------------------
+def sale_refusals(
+    lot: Lot, previous: Auction | None, *, announce_at: datetime, starts_at: datetime, editing: Auction | None = None
+) -> list[rules.Refusal]:
+    """FA2: a 变卖 follows the lot's failed re-auction, at that round's starting price, for 60 days,
+    starting after its announcement; RP3: it starts no later than six months past the reference
+    price's validity. Raises ValidationError when the lot cannot take a round at all."""
+    if lot.status not in (Lot.Status.DRAFT, Lot.Status.LISTED):
+        raise ValidationError(_("该标的物已成交、抵债或撤回，不能再安排拍卖。"), code="lot_closed")
+    others = lot.auctions.exclude(pk=editing.pk) if editing is not None else lot.auctions.all()
+    if others.filter(status__in=ACTIVE_STATUSES).exists():
+        raise ValidationError(_("该标的物已有未结束的拍卖轮次。"), code="round_in_progress")
+    follows_failed = (
+        previous is not None
+        and previous.lot_id == lot.id
+        and previous.kind == Auction.Kind.AUCTION
+        and previous.status == Auction.Status.FAILED
+        and not others.filter(previous=previous).exists()
+    )
+    if not follows_failed:
+        return [rules.Refusal("FA2", "", "sale_before_reauction", _("变卖须在再次拍卖流拍之后进行"))]
+    price = previous.starting_price.amount
+    refusals = rules.check_sale_terms(
+        price=price,
+        last_starting_price=price,
+        last_round_no=previous.round_no,
+        starts_at=starts_at,
+        ends_at=rules.sale_ends_at(starts_at),
+    )
+    if starts_at <= max(announce_at, clock.now()):
+        refusals.append(
+            rules.Refusal("FA2", "starts_at", "sale_starts_before_announcement", _("变卖须在公告发布之后开始"))
+        )
+    reference = lot.current_reference_price()
+    if reference is not None:
+        expired = rules.check_reference_validity_at_sale(reference.valid_until, rules.court_date(starts_at))
+        refusals += [expired] if expired else []
+    return refusals
+
+
+def sale_notice(price) -> str:
+    """FA2 as the announcement states it (the platform's 变卖 mechanics, docs/disposal-steps.md)."""
+    return _(
+        "本次为变卖（FA2）：变卖价为最后一次拍卖的起拍价%(price)s，变卖期六十日。竞买人须一次性交纳全部变卖价款"
+        "作为保证金；变卖期内第一个以变卖价应买的竞买人为买受人，变卖即时结束，价款已全部付清。"
+        "其他竞买人交纳的款项在变卖结束后二十四小时内退还。"
+    ) % {"price": f"¥{price:,.2f}"}
+
+
+@transaction.atomic
+def schedule_sale(
+    previous: Auction, actor, *, announce_at: datetime, starts_at: datetime, court_text: str = ""
+) -> Auction:
+    """FA2: schedules the 变卖 of a lot whose re-auction failed: price fixed at that round's starting
+    price, paid in full up front (the deposit is the whole price), 60 days from `starts_at`.
+    Refused (RuleViolation, nothing saved) when any FA2 or RP3 condition fails."""
+    previous = Auction.objects.select_for_update().get(pk=previous.pk)  # Auction before Lot
+    lot = lock_lot(previous.lot)
+    refusals = sale_refusals(lot, previous, announce_at=announce_at, starts_at=starts_at)
+    if refusals:
+        raise RuleViolation(refusals)
+    price = previous.starting_price.amount
+    ends_at = rules.sale_ends_at(starts_at)
+    auction = Auction(
+        lot=lot,
+        kind=Auction.Kind.SALE,
+        round_no=previous.round_no + 1,
+        previous=previous,
+        status=Auction.Status.SCHEDULED,
+        created_by=actor,
+    )
+    _apply_terms(auction, Terms(price, previous.increment.amount, price, announce_at, starts_at, ends_at, ends_at))
+    auction.save()
+    text = "\n\n".join(part for part in (sale_notice(price), court_text.strip()) if part)
+    Announcement.objects.create(auction=auction, court_text=text, publish_at=announce_at)
+    record_disposal(
+        DisposalRecord.Kind.SALE_STARTED,
+        case=lot.case,
+        actor=actor,
+        lot=lot,
+        auction=auction,
+        amount=price,
+        detail={
+            "round": auction.round_label,
+            "previous_round_id": previous.id,
+            "announce_at": str(announce_at),
+            "starts_at": str(starts_at),
+            "ends_at": str(ends_at),
+            "paid_in_full_up_front": True,
+        },
+    )
+    return auction

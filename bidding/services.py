@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from auctions import clock, rules
-from auctions.lifecycle import lock_round, open_round, record_step, round_state
+from auctions.lifecycle import close_sale_at_first_bid, lock_round, open_round, record_step, round_state
 from auctions.models import Auction, AuctionEvent
 from lots.models import DisposalRecord, Party
 from payments import services as payments
@@ -165,7 +165,10 @@ def check_place_bid(user, auction_id: int, raw_amount, client_bid_id: str = "", 
             accepted = rules.evaluate_bid(round_state(auction), bidder, raw_amount, received_at)
         except rules.BidRefused as refusal:
             raise BidError.from_refusal(refusal) from None
-        return do_place_bid(auction, registration, accepted, received_at, client_bid_id)
+        result = do_place_bid(auction, registration, accepted, received_at, client_bid_id)
+        if auction.kind == Auction.Kind.SALE:
+            close_sale_at_first_bid(auction, received_at)  # FA2: the first buyer at the sale price
+        return result
 
 
 def do_place_bid(
