@@ -10,6 +10,8 @@ from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.renderers import JSONRenderer
 
+from config.throttles import PublicRateThrottle
+
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
 from lots.api import ApiJSONEncoder
@@ -25,7 +27,8 @@ class ReadableJSON(JSONRenderer):
 
 
 api = NinjaAPI(
-    title="Judicial auctions API", version="1", urls_namespace="api", docs_url="/docs", renderer=ReadableJSON()
+    title="Judicial auctions API", version="1", urls_namespace="api", docs_url="/docs", renderer=ReadableJSON(),
+    throttle=[PublicRateThrottle()],
 )
 
 
