@@ -10,10 +10,9 @@ from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.renderers import JSONRenderer
 
-from config.throttles import PublicRateThrottle
-
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
+from config.throttles import PublicRateThrottle
 from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
 from lots.api_auth import ApiError
