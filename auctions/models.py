@@ -91,6 +91,13 @@ class Auction(models.Model):
         labels = {1: _("一拍"), 2: _("二拍"), 3: _("三拍")}
         return str(labels.get(self.round_no, _("第%(n)s轮") % {"n": self.round_no}))
 
+    @property
+    def outage_notice(self):
+        """FA7: the published reason of this round's latest outage extension, or None."""
+        from .outage import published_notice
+
+        return published_notice(self)
+
 
 class Announcement(models.Model):
     """The 拍卖公告 of a round (AN3, AN4). Frozen at publication; corrected only by amendments (AN6)."""
@@ -138,3 +145,45 @@ class AuctionEvent(models.Model):
     class Meta:
         ordering = ["auction", "seq"]
         constraints = [models.UniqueConstraint(fields=["auction", "seq"], name="auction_event_seq_unique")]
+
+
+class ServiceHeartbeat(models.Model):
+    """The last sign of life of one process that can accept bids (a web process) or runs the
+    auction clock; the clock reads them to tell when no bid could be accepted (FA7, auctions/outage.py)."""
+
+    class Role(models.TextChoices):
+        WEB = "web", _("网站进程")
+        CLOCK = "clock", _("拍卖时钟")
+
+    name = models.CharField(max_length=120, unique=True, help_text=_("主机名:进程号"))
+    role = models.CharField(max_length=8, choices=Role.choices)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["role", "beat_at"])]
+
+
+class OutageWindow(models.Model):
+    """A period in which the platform could not accept bids (FA7). Open while `ended_at` is empty;
+    once closed, live rounds whose final 5 minutes it overlapped are extended (auctions/outage.py)."""
+
+    class Cause(models.TextChoices):
+        WEB_DOWN = "web_down", _("全部网站进程停止")
+        DATABASE = "database", _("数据库不可用")
+        CLOCK_STALLED = "clock_stalled", _("拍卖时钟停顿")
+
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True, help_text=_("受影响的轮次已延时"))
+    extended_rounds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cause"], condition=models.Q(ended_at__isnull=True), name="one_open_outage_per_cause"
+            ),
+        ]

@@ -13,10 +13,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from auctions import clock
+from auctions import clock, outage
 
 from . import fanout, services, snapshot
-from .errors import BidError, not_found, rate_limited
+from .errors import BidError, not_found, rate_limited, unavailable
 from .protocol import dumps, parse_client_message, pong_frame
 from .ratelimit import SocketLimiter
 
@@ -105,7 +105,10 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(pong_frame(clock.now()))
         except BidError as error:
             await self.send_frame(error.as_frame(client_bid_id))
-        except Exception:
+        except Exception as error:
+            if outage.bid_path_failed(error, received_at):  # FA7: recorded, answered at once
+                await self.send_frame(unavailable().as_frame(client_bid_id))
+                return
             logger.exception("auction socket %s: message failed", self.auction_id)
             await self.send_frame(BidError("server_error", _("服务器错误，请重试")).as_frame(client_bid_id))
 

@@ -32,6 +32,7 @@ HTTP_STATUS = {
     "auction_suspended": 409,
     "registration_closed": 409,
     "rate_limited": 429,
+    "unavailable": 503,
 }
 
 
@@ -81,3 +82,8 @@ def not_registered() -> BidError:
 
 def rate_limited(retry_after: float) -> BidError:
     return BidError("rate_limited", _("操作过于频繁，请稍后再试"), retry_after=f"{retry_after:.1f}")
+
+
+def unavailable() -> BidError:
+    """The database could not be reached: the bid was not stored (FA7 covers the period)."""
+    return BidError("unavailable", _("平台暂时无法接受出价，请稍后重试；恢复后竞价时间将依规延长"), "FA7")

@@ -5,11 +5,11 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from auctions import clock
+from auctions import clock, outage
 
 from . import services, snapshot
 from .bidlog import genesis_hash
-from .errors import BidError, bad_message, not_found
+from .errors import BidError, bad_message, not_found, unavailable
 from .models import Bid
 from .protocol import dumps, iso, parse_client_message
 
@@ -40,6 +40,10 @@ def place_bid(request, auction_id: int):
         )
     except BidError as error:
         return _error(error, client_bid_id)
+    except Exception as error:
+        if not outage.bid_path_failed(error, received_at):  # FA7: recorded, answered at once
+            raise
+        return _error(unavailable(), client_bid_id)
     return _json(result.ack_frame())
 
 

@@ -8,9 +8,9 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
-from auctions import lifecycle
+from auctions import lifecycle, outage
 from auctions import services as auction_services
 
 logger = logging.getLogger("auctions.clock")
@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=0.25, help="seconds between ticks")
 
     def handle(self, *args, once=False, interval=0.25, **options):
+        # FA7: watches whether bids could be accepted and holds closes until outages are applied.
+        self.monitor = outage.Monitor()
         stop = threading.Event()
         if not once:
             # Finish the tick in progress, then exit: a transition is never cut in half.
@@ -40,7 +42,14 @@ class Command(BaseCommand):
             logger.info("auction clock stopped")
 
     def tick(self) -> None:
-        steps = (auction_services.publish_due_announcements, lifecycle.open_due_rounds, lifecycle.close_due_rounds)
+        try:
+            self.monitor.check()
+        except DatabaseError:
+            logger.exception("auction clock: availability check failed")
+            return  # the database is down: nothing else can be done this tick
+        # FA7: closing goes through outage.close_due_rounds, which never closes a round whose
+        # bidders could not bid in its final minutes before the extension is applied.
+        steps = (auction_services.publish_due_announcements, lifecycle.open_due_rounds, outage.close_due_rounds)
         for step in steps:
             try:
                 done = step()
