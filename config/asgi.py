@@ -19,3 +19,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+from auctions.outage import start_web_heartbeat  # noqa: E402
+
+start_web_heartbeat()  # FA7: under daphne, tells the clock worker that bids can be accepted
