@@ -8,6 +8,7 @@ counters (an attacker who knows one password must not earn more guesses at other
 
 from django.conf import settings
 from django.contrib.auth.views import LoginView
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
@@ -50,3 +51,21 @@ class ThrottledLoginView(LoginView):
 
 
 login = ThrottledLoginView.as_view()
+
+
+def throttle_admin_login(site) -> None:
+    """The admin's own sign-in form counts failures against the same budgets."""
+    original = site.login
+
+    def login_view(request, extra_context=None):
+        if request.method != "POST":
+            return original(request, extra_context)
+        if login_throttled(request, increment=False):
+            message = _("登录失败次数过多，请稍后再试。")
+            return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+        response = original(request, extra_context)
+        if not request.user.is_authenticated:
+            login_throttled(request, increment=True)
+        return response
+
+    site.login = login_view
