@@ -3,14 +3,17 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from config import ops
+from config import login, ops
 from config.api import api
+
+login.throttle_admin_login(admin.site)
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/login/", login.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("console/", include("lots.urls")),
