@@ -20,6 +20,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("", include("bidding.urls")),
     path("", include("bidding.page_urls")),
+    path("", include("notices.urls")),
     path("", include("auctions.urls")),
 ]
 

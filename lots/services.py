@@ -71,9 +71,13 @@ def record_disposal(
     auction=None,
     amount: Decimal | None = None,
     detail: dict | None = None,
+    label: str | None = None,
 ) -> DisposalRecord:
     """Appends one disposal step (PD5). Call it inside the transaction of the act it records;
-    `signals.disposal_recorded` goes out after that transaction commits."""
+    the court webhooks for it are queued in that same transaction (results/webhooks.py), and
+    `signals.disposal_recorded` goes out after it commits. `label` overrides the actor's name."""
+    from results.webhooks import queue_deliveries  # results builds on lots, not the reverse
+
     record = DisposalRecord.objects.create(
         case=case,
         lot=lot,
@@ -81,10 +85,11 @@ def record_disposal(
         kind=kind,
         at=clock.now(),
         actor=actor,
-        actor_label=actor_label(actor),
+        actor_label=label or actor_label(actor),
         amount=amount,
         detail=detail or {},
     )
+    queue_deliveries(record)
     transaction.on_commit(lambda: _announce_disposal(record), robust=True)
     return record
 
