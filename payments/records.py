@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from djmoney.money import Money
 
-from auctions import clock
+from lots import services as lots_services
 from lots.models import DisposalRecord
 
 # Stored data, not interface text: the record names who acted in the language of the file.
@@ -12,16 +12,16 @@ PLATFORM_LABEL = "平台"
 
 
 def record_disposal(kind: str, auction, *, amount: Decimal | None = None, actor=None, detail=None) -> DisposalRecord:
-    lot = auction.lot
+    """Through `lots.services.record_disposal`, so the court webhooks are queued with the step and
+    `disposal_recorded` is sent after commit, as for every other step."""
     staff = getattr(actor, "court_staff", None) if actor else None
-    return DisposalRecord.objects.create(
-        case=lot.case,
-        lot=lot,
+    return lots_services.record_disposal(
+        kind,
+        case=auction.lot.case,
+        lot=auction.lot,
         auction=auction,
-        kind=kind,
-        at=clock.now(),
         actor=actor,
-        actor_label=str(staff) if staff else PLATFORM_LABEL,
         amount=Money(amount, "CNY") if amount is not None else None,
-        detail=detail or {},
+        detail=detail,
+        label=str(staff) if staff else PLATFORM_LABEL,
     )
