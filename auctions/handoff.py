@@ -12,5 +12,7 @@ def round_closed(auction: Auction) -> None:
     release (by the payments worker, within 24 hours of the end). Also right for withdrawn rounds
     (FA5: every deposit is released). Safe to call twice."""
     from payments.settlement import settle_round  # payments imports auctions, not the reverse
+    from results.services import round_closed as results_round_closed
 
     settle_round(auction)
+    results_round_closed(auction)  # ST1: the confirmation of a sale, its facts frozen here
