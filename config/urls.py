@@ -18,9 +18,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("console/", include("lots.urls")),
     path("payments/", include("payments.urls")),
+    path("", include("results.urls")),
     path("", include("bidding.urls")),
     path("", include("bidding.page_urls")),
-    path("", include("notices.urls")),
     path("", include("auctions.urls")),
 ]
 
