@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("console/", include("lots.urls")),
+    path("portal/", include("lots.portal_urls")),
     path("payments/", include("payments.urls")),
     path("", include("results.urls")),
     path("", include("bidding.urls")),

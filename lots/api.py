@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import NinjaJSONEncoder
 
-from . import idempotency
+from . import idempotency, portal
 from .access import case_for_court, lot_for_court
 from .api_auth import ApiError, CourtToken
 from .forms import CaseForm, LotForm, PartyForm, ReferencePriceForm
 from .models import CourtStaff
+from .portal_forms import CloseCaseForm
 
 MAX_BODY_BYTES = 64 * 1024
 _RULE_RE = re.compile(r"^([A-Z]{2,3}\d+)：")
@@ -370,3 +371,37 @@ def set_reference_price(request, lot_id: int):
     return create_with_form(
         request, ReferencePriceForm, ReferencePriceOut, lambda court: {"lot": lot_for_court(court, lot_id)}
     )
+
+
+class CaseCloseIn(Schema):
+    method: str
+    note: str | None = None
+
+
+class ClosedCaseOut(CaseOut):
+    closed_at: datetime | None
+    closing_method: str
+    closing_note: str
+    party_access_ends: date | None
+
+    @staticmethod
+    def resolve_party_access_ends(case):
+        return portal.access_ends_on(case)
+
+
+@router.post(
+    "/cases/{case_id}/close",
+    response={200: ClosedCaseOut, **ERRORS},
+    openapi_extra=documented_body(CaseCloseIn),
+    summary="结案（当事人网上查询至结案后一个月，PD3）",
+)
+def close_case(request, case_id: int):
+    payload = json_object(request)
+    court = request.auth.court
+    case = case_for_court(court, case_id)
+
+    def perform():
+        saved = save_form(CloseCaseForm, payload, court=court, actor=actor(request), case=case)
+        return as_json(ClosedCaseOut, saved)
+
+    return idempotent(request, payload, perform, status=200)

@@ -22,7 +22,7 @@ from auctions.forms import AmendmentForm, RoundForm
 from auctions.models import Auction
 from bidding.errors import BidError
 
-from . import services
+from . import portal, services
 from .access import (
     access_api_token,
     access_auction,
@@ -105,6 +105,7 @@ def dashboard(request):
         "panels": [(title, list(queryset), field) for title, queryset, field in panels],
         "draft_lots": Lot.objects.filter(court=court, status=Lot.Status.DRAFT).select_related("case"),
         "reminders": _rp4_reminders(court, services.court_today()),
+        "unread_messages": portal.unread_for_staff(request.staff),
     }
     return render(request, "console/dashboard.html", context)
 
