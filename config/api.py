@@ -16,6 +16,7 @@ from config.throttles import PublicRateThrottle
 from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
 from lots.api_auth import ApiError
+from results.api import router as court_results_router
 
 
 class ReadableJSON(JSONRenderer):
@@ -70,3 +71,4 @@ def request_invalid(request, exc: RequestInvalid):
 api.add_router("/v1/", public_router)
 api.add_router("/v1/court/", court_router)
 api.add_router("/v1/court/", court_rounds_router)
+api.add_router("/v1/court/", court_results_router)

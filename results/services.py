@@ -114,7 +114,8 @@ def record_delivery(auction: Auction, actor, *, delivered_on: date, note: str = 
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
         _refuse("note", "too_long", _("说明最多%(n)s个字。") % {"n": MAX_NOTE_LENGTH})
-    with transaction.atomic(durable=True):
+    # Not durable: the court API runs it inside its Idempotency-Key transaction (lots/idempotency.py).
+    with transaction.atomic():
         auction = lifecycle.lock_round(auction.pk)
         if auction is None:
             _refuse("__all__", "not_found", _("没有这场拍卖。"))
