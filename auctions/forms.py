@@ -14,7 +14,7 @@ from bidding.errors import BidError
 from lots.forms import AmountField, DateTimeField, ServiceForm
 from lots.models import Lot, Party
 
-from . import services, steps
+from . import rules, services, steps
 from .models import Auction
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -93,7 +93,7 @@ class ReauctionForm(RoundForm):
     prefilled with lawful terms; each refusal lands on its field with the rule named."""
 
     def __init__(self, *args, court, previous: Auction, **kwargs):
-        if not args and "data" not in kwargs:
+        if (args[0] if args else kwargs.get("data")) is None:
             kwargs.setdefault("initial", steps.reauction_initial(previous))
         super().__init__(*args, court=court, lot=previous.lot, **kwargs)
         self.previous = previous
@@ -107,7 +107,7 @@ class SaleForm(ServiceForm):
     court_text = forms.CharField(label=_("法院补充内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, court, previous: Auction, **kwargs):
-        if not args and "data" not in kwargs:
+        if (args[0] if args else kwargs.get("data")) is None:
             kwargs.setdefault("initial", steps.sale_initial(previous))
         super().__init__(*args, court=court, **kwargs)
         self.previous = previous
@@ -165,11 +165,25 @@ class ReasonForm(ServiceForm):
             raise ValidationError(str(error.as_frame()["message"]), code=error.code) from None
 
 
+class CostsField(AmountField):
+    """A yuan amount that may be zero (no costs), otherwise as AmountField (never a float)."""
+
+    def validate(self, value):
+        if value != 0:
+            super().validate(value)
+
+    def clean(self, value):
+        value = forms.DecimalField.clean(self, value)
+        if value is None:
+            return None
+        return Decimal("0.00") if value == 0 else rules.parse_amount(value)
+
+
 class StopLotsForm(ServiceForm):
     """FA6: the case's proceeds cover the debt and costs, so its remaining lots stop."""
 
     debt = AmountField(label=_("债务金额（元）"), required=False, help_text=_("留空则为申请执行标的额合计"))
-    costs = AmountField(label=_("执行费用等（元）"), required=False)
+    costs = CostsField(label=_("执行费用等（元）"), required=False)
     reason = forms.CharField(label=_("原因（将公开发布）"), max_length=300, required=False)
 
     def __init__(self, *args, court, case, **kwargs):

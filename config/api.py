@@ -12,6 +12,7 @@ from ninja.renderers import JSONRenderer
 
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
+from auctions.court_api import router as court_steps_router
 from config.throttles import PublicRateThrottle
 from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
@@ -71,4 +72,5 @@ def request_invalid(request, exc: RequestInvalid):
 api.add_router("/v1/", public_router)
 api.add_router("/v1/court/", court_router)
 api.add_router("/v1/court/", court_rounds_router)
+api.add_router("/v1/court/", court_steps_router)
 api.add_router("/v1/court/", court_results_router)
