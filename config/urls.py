@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("results.urls")),
     path("", include("bidding.urls")),
     path("", include("bidding.page_urls")),
+    path("", include("notices.urls")),
     path("", include("auctions.urls")),
 ]
 

@@ -1,0 +1,37 @@
+"""Background tasks (huey): every notification is written and sent after the commit of what it
+announces, retried with backoff, and idempotent by its key (notices/services.py)."""
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from auctions import clock
+
+from . import services, triggers
+
+log = logging.getLogger(__name__)
+
+# Email: 30 s, 1 min, 2 min, 4 min, 8 min, 16 min — an SMTP relay down for half an hour loses nothing.
+EMAIL_RETRIES, EMAIL_RETRY_DELAY, BACKOFF = 6, 30, 2
+
+
+@db_task(retries=EMAIL_RETRIES, retry_delay=EMAIL_RETRY_DELAY, retry_backoff=BACKOFF)
+def send_notification_email(notification_id: int) -> bool:
+    return services.deliver_email(notification_id)
+
+
+@db_task(retries=4, retry_delay=10, retry_backoff=BACKOFF)
+def notify_disposal(record_id: int) -> None:
+    triggers.on_disposal(record_id)
+
+
+@db_task(retries=4, retry_delay=5, retry_backoff=BACKOFF)
+def notify_outbid(auction_id: int, bid_seq: int) -> None:
+    triggers.on_bid(auction_id, bid_seq)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_notices() -> None:
+    """Registrations, deposit moves, starting and ending soon, balance due and reminders."""
+    triggers.sweep(clock.now())
