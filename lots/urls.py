@@ -4,8 +4,6 @@ from django.urls import path
 
 from auctions import console as steps
 
-from auctions import console as steps
-
 from . import console_parties, views
 
 app_name = "console"
@@ -41,11 +39,6 @@ urlpatterns = [
     path("rounds/<int:auction_id>/suspend/", views.round_suspend, name="round_suspend"),
     path("rounds/<int:auction_id>/resume/", views.round_resume, name="round_resume"),
     path("rounds/<int:auction_id>/amendments/", views.amendment_create, name="amendment_create"),
-    path("rounds/<int:auction_id>/reauction/", steps.reauction, name="step_reauction"),
-    path("rounds/<int:auction_id>/sale/", steps.sale, name="step_sale"),
-    path("rounds/<int:auction_id>/satisfaction/", steps.satisfaction, name="step_satisfaction"),
-    path("rounds/<int:auction_id>/withdraw/", steps.withdraw, name="step_withdraw"),
-    path("cases/<int:case_id>/stop-lots/", steps.stop_lots, name="step_stop_lots"),
     path("rounds/<int:auction_id>/reauction/", steps.reauction, name="step_reauction"),
     path("rounds/<int:auction_id>/sale/", steps.sale, name="step_sale"),
     path("rounds/<int:auction_id>/satisfaction/", steps.satisfaction, name="step_satisfaction"),
