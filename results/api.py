@@ -5,6 +5,7 @@ and the court's webhook endpoints. Same token, errors and Idempotency-Key as lot
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -249,7 +250,7 @@ def create_endpoint(request):
     except ValidationError as error:
         raise service_refused(error) from None
     body = as_json(EndpointOut, endpoint) | {"secret": secret}
-    return 201, body
+    return JsonResponse(body, status=201, json_dumps_params={"ensure_ascii": False})
 
 
 @router.post(
