@@ -49,6 +49,10 @@ class AuctionFilters(Schema):
     date_from: str | None = None
     date_to: str | None = None
     sort: str | None = None
+    loan: str | None = None
+    restricted: str | None = None
+    source: str | None = None
+    round: str | None = None
     page: str | None = None
     page_size: str | None = None
 
@@ -112,6 +116,34 @@ class PublicPartyOut(Schema):
     name: str
 
 
+class TaxLineOut(Schema):
+    item: str
+    rate: Decimal | None
+    payer: str
+    payer_label: str
+    note: str
+
+
+class LoanLineOut(Schema):
+    bank: str
+    max_ltv: Decimal
+    rate: Decimal
+
+
+class DisclosureOut(Schema):
+    """Transfer taxes, occupancy, leases, purchase restriction, vehicle facts, bank loans (issue 9)."""
+
+    asset_source: str
+    asset_source_label: str
+    leases: str
+    purchase_restriction: str
+    vehicle_mileage_km: int | None
+    vehicle_violation_count: int | None
+    vehicle_violations: str
+    taxes: list[TaxLineOut]
+    loans: list[LoanLineOut]
+
+
 class AuctionDetailOut(AuctionOut):
     increment: Decimal
     deposit: Decimal
@@ -132,6 +164,8 @@ class AuctionDetailOut(AuctionOut):
     court_phone: str
     court_address: str
     status_reason: str
+    disclosure: DisclosureOut
+    watchers: int
     announcement_url: str
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from lots import pii
 from lots.models import EnforcementCase, Lot, LotPhoto, Party, ReferencePrice
 
-from . import clock
+from . import clock, watchers
 from .announcements import localized_sections, public_party_name, scrub
 from .models import Auction
 
@@ -185,6 +185,45 @@ class PublicParty:
 
 
 @dataclass(frozen=True)
+class TaxLine:
+    item: str
+    rate: Decimal | None
+    payer: str
+    payer_label: str
+    note: str
+
+
+@dataclass(frozen=True)
+class LoanLine:
+    bank: str
+    max_ltv: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What the court disclosed beyond the description (issue 9): costs, occupants, buyers, loans."""
+
+    asset_source: str
+    asset_source_label: str
+    leases: str
+    purchase_restriction: str
+    vehicle_mileage_km: int | None
+    vehicle_violation_count: int | None
+    vehicle_violations: str
+    taxes: list[TaxLine]
+    loans: list[LoanLine]
+
+    @property
+    def is_vehicle_known(self) -> bool:
+        return (
+            self.vehicle_mileage_km is not None
+            or self.vehicle_violation_count is not None
+            or bool(self.vehicle_violations)
+        )
+
+
+@dataclass(frozen=True)
 class Detail:
     """Everything the lot page and the API detail show of one round."""
 
@@ -209,6 +248,9 @@ class Detail:
     court_address: str
     has_amendments: bool
     status_reason: str
+    disclosure: Disclosure
+    watchers: int
+    court_url: str
 
     @property
     def increment_text(self) -> str:
@@ -325,6 +367,38 @@ def _appraisal(reference: ReferencePrice | None) -> Appraisal | None:
     )
 
 
+def _decimal(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def disclosure(lot: Lot, mask: Masker) -> Disclosure:
+    from lots.disclosure import PAYER_LABELS
+
+    return Disclosure(
+        asset_source=lot.asset_source,
+        asset_source_label=lot.get_asset_source_display(),
+        leases=mask(lot.leases),
+        purchase_restriction=mask(lot.purchase_restriction),
+        vehicle_mileage_km=lot.vehicle_mileage_km,
+        vehicle_violation_count=lot.vehicle_violation_count,
+        vehicle_violations=mask(lot.vehicle_violations),
+        taxes=[
+            TaxLine(
+                item=mask(row.get("item", "")),
+                rate=_decimal(row.get("rate")),
+                payer=row.get("payer", ""),
+                payer_label=str(PAYER_LABELS.get(row.get("payer"), "")),
+                note=mask(row.get("note", "")),
+            )
+            for row in lot.taxes or []
+        ],
+        loans=[
+            LoanLine(mask(row.get("bank", "")), _decimal(row.get("max_ltv")), _decimal(row.get("rate")))
+            for row in lot.loan_offers or []
+        ],
+    )
+
+
 def _status_reason(auction: Auction, phase: str, mask: Masker) -> str:
     """FA4, FA5: the published reason a round is suspended or withdrawn, from the event that did it."""
     if phase not in ("suspended", "withdrawn"):
@@ -364,6 +438,52 @@ def detail(auction: Auction, now: datetime | None = None) -> Detail:
         court_address=court.address,
         has_amendments=auction.announcement.amendments.exists(),
         status_reason=_status_reason(auction, summary.phase, mask),
+        disclosure=disclosure(lot, mask),
+        watchers=watchers.count(auction.pk),
+        court_url=reverse("court_page", args=[court.code]),
+    )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The counts and price of a round that move while it runs; the lot page and "my auctions"
+    poll them (`/auctions/<id>/facts`), so a registration shows without a reload."""
+
+    id: int
+    status: str
+    phase: str
+    phase_label: str
+    watchers: int
+    registration_count: int
+    bid_count: int
+    extension_count: int
+    price_label: str
+    price: Decimal
+    current_price: Decimal | None
+    ends_at: datetime
+
+    @property
+    def price_text(self) -> str:
+        return yuan(self.price)
+
+
+def facts(auction: Auction, now: datetime | None = None) -> Facts:
+    now = now or clock.now()
+    phase = phase_of(auction, now)
+    price_label, price = _price(auction, phase)
+    return Facts(
+        id=auction.pk,
+        status=auction.status,
+        phase=phase,
+        phase_label=str(PHASE_LABELS[phase]),
+        watchers=watchers.count(auction.pk),
+        registration_count=auction.registrations.count(),
+        bid_count=auction.bid_count,
+        extension_count=auction.extension_count,
+        price_label=price_label,
+        price=price,
+        current_price=auction.current_price.amount if auction.current_price is not None else None,
+        ends_at=auction.ends_at,
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lots.models import Court, Lot
 
+from .models import Auction
 from .presenters import PHASE_LABELS, phase_q
 
 MAX_QUERY_STRING = 2048  # characters; a real filter URL is far shorter
@@ -53,6 +54,16 @@ class AuctionSearchForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), choices=[("", _("全部"))] + list(PHASE_LABELS.items()), required=False)
     date_from = forms.DateField(label=_("开拍日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("开拍日期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    loan = forms.ChoiceField(label=_("贷款"), choices=[("", _("不限")), ("yes", _("可贷款"))], required=False)
+    restricted = forms.ChoiceField(
+        label=_("限购"), choices=[("", _("不限")), ("no", _("不限购")), ("yes", _("限购"))], required=False
+    )
+    source = forms.ChoiceField(label=_("财产来源"), choices=[("", _("全部"))] + Lot.AssetSource.choices, required=False)
+    round = forms.ChoiceField(
+        label=_("轮次"),
+        choices=[("", _("全部")), ("1", _("一拍")), ("2", _("二拍")), ("sale", _("变卖"))],
+        required=False,
+    )
     sort = forms.ChoiceField(label=_("排序"), choices=list(SORTS.items()), required=False)
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, widget=forms.HiddenInput)
     page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False, widget=forms.HiddenInput)
@@ -131,6 +142,19 @@ def search(auctions: QuerySet, data: dict, now) -> QuerySet:
         auctions = auctions.filter(effective_price__lte=data["max_price"])
     if status := data.get("status"):
         auctions = auctions.filter(phase_q(status, now))
+    if data.get("loan") == "yes":
+        auctions = auctions.exclude(lot__loan_offers=[])
+    if data.get("restricted") == "yes":
+        auctions = auctions.exclude(lot__purchase_restriction="")
+    elif data.get("restricted") == "no":
+        auctions = auctions.filter(lot__purchase_restriction="")
+    if source := data.get("source"):
+        auctions = auctions.filter(lot__asset_source=source)
+    if round_ := data.get("round"):
+        if round_ == "sale":
+            auctions = auctions.filter(kind=Auction.Kind.SALE)
+        else:
+            auctions = auctions.filter(kind=Auction.Kind.AUCTION, round_no=int(round_))
     if data.get("date_from"):
         auctions = auctions.filter(starts_at__date__gte=data["date_from"])
     if data.get("date_to"):

@@ -1,13 +1,33 @@
 """The public site: home, search, the lot page and the announcement. Read-only and AN5-masked."""
 
+import functools
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import clock, presenters, search
+from . import clock, presenters, search, watchers
 from .models import Auction
 
 HOME_LIMIT = 8
+FACTS_POLL_MS = 5000
+REMINDER_TEMPLATE = "notices/_reminder.html"
+
+
+@functools.cache
+def _reminder_template() -> str | None:
+    """The reminder button (设置提醒) of the notices app, when it is installed."""
+    try:
+        get_template(REMINDER_TEMPLATE)
+    except TemplateDoesNotExist:
+        return None
+    return REMINDER_TEMPLATE
 
 
 def _server_now_ms(now) -> int:
@@ -63,7 +83,35 @@ def _round_page(request, auction_id: int, template: str, name: str, build):
 
 @require_GET
 def auction_detail(request, auction_id: int):
-    return _round_page(request, auction_id, "auctions/detail.html", "detail", presenters.detail)
+    """The lot page; the first view by a user or browser adds one to the round's watchers (围观)."""
+    now = clock.now()
+    auction = get_object_or_404(presenters.public_auctions(now), pk=auction_id)
+    watchers.record_viewer(request, auction)
+    context = {
+        "auction": auction,
+        "detail": presenters.detail(auction, now),
+        "server_now_ms": _server_now_ms(now),
+        "facts_poll_ms": getattr(settings, "LOT_FACTS_POLL_MS", FACTS_POLL_MS),
+        "reminder_template": _reminder_template(),
+    }
+    response = render(request, "auctions/detail.html", context)
+    watchers.set_cookie(request, response)
+    return response
+
+
+@require_GET
+def auction_facts(request, auction_id: int):
+    """The moving counts of a public round as a tiny JSON document, polled by the lot page and by
+    "my auctions": watchers, registrations, bids, extensions, price, phase."""
+    now = clock.now()
+    auction = get_object_or_404(Auction.objects.filter(pk=auction_id, status__in=Auction.PUBLIC_STATUSES))
+    if not presenters.public_auctions(now).filter(pk=auction_id).exists():
+        raise Http404
+    found = presenters.facts(auction, now)
+    body = asdict(found) | {"price_text": found.price_text}
+    response = JsonResponse(body, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -141,3 +141,64 @@ def test_console_form_shows_a_bad_rate_on_its_field(client, clerk, case):
     assert response.status_code == 200
     assert "第1项 最高贷款成数（%）" in response.content.decode()
     assert not Lot.objects.exists()
+
+
+# --- Search filters -------------------------------------------------------------------------------
+@pytest.fixture
+def searchable(court):
+    from auctions.models import Auction
+    from tests.test_public_support import lot_for, published_round
+
+    loan = published_round(
+        lot_for(court, title="可贷款住宅", loan_offers=[{"bank": "某银行", "max_ltv": "60", "rate": "4"}])
+    )
+    restricted = published_round(lot_for(court, title="限购住宅", purchase_restriction="需具备购房资格"))
+    criminal = published_round(lot_for(court, title="涉案轿车", asset_source="criminal"))
+    second = published_round(lot_for(court, title="二拍厂房", asset_source="bankruptcy"))
+    Auction.objects.filter(pk=second.pk).update(round_no=2)
+    sale = published_round(lot_for(court, title="变卖设备"))
+    Auction.objects.filter(pk=sale.pk).update(kind=Auction.Kind.SALE)
+    return {"loan": loan, "restricted": restricted, "criminal": criminal, "second": second, "sale": sale}
+
+
+def found(client, **params) -> set[str]:
+    response = client.get("/api/v1/auctions", params)
+    assert response.status_code == 200, response.content
+    return {row["title"] for row in response.json()["results"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "titles"),
+    [
+        ({"loan": "yes"}, {"可贷款住宅"}),
+        ({"restricted": "yes"}, {"限购住宅"}),
+        ({"source": "criminal"}, {"涉案轿车"}),
+        ({"source": "bankruptcy"}, {"二拍厂房"}),
+        ({"round": "2"}, {"二拍厂房"}),
+        ({"round": "sale"}, {"变卖设备"}),
+        ({"round": "1", "source": "litigation", "restricted": "no"}, {"可贷款住宅"}),
+    ],
+)
+def test_search_filters_for_disclosure(client, searchable, params, titles):
+    assert found(client, **params) == titles
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"loan": "maybe"}, "loan"),
+        ({"restricted": "1' OR 1=1"}, "restricted"),
+        ({"source": "x" * 500}, "source"),
+        ({"round": "99"}, "round"),
+    ],
+)
+def test_search_filters_refuse_absurd_values(client, searchable, params, field):
+    response = client.get("/api/v1/auctions", params)
+    assert response.status_code == 400 and field in response.json()["errors"]
+    page = client.get("/auctions/", params)
+    assert page.status_code == 400 and "筛选条件有误" in page.content.decode()
+
+
+def test_search_page_filters_by_loan(client, searchable):
+    html = client.get("/auctions/", {"loan": "yes"}).content.decode()
+    assert "可贷款住宅" in html and "限购住宅" not in html

@@ -216,7 +216,7 @@ def test_lot_page_shows_prices_dates_countdown_sections_and_the_live_panel(clien
         assert amount in html
     for text in ("公告发布", "竞价开始", "竞价结束", "尾款截止", "左前门有划痕", "停放于法院指定停车场"):
         assert text in html
-    for anchor in ("tab-announcement", "tab-description", "tab-defects", "tab-appraisal", "tab-instructions"):
+    for anchor in ("tab-announcement", "tab-description", "tab-disclosure", "tab-instructions", "tab-balance"):
         assert f'id="{anchor}"' in html
     assert "网络询价" in html and "有效期至" in html  # appraisal summary (RP1, RP3)
     assert "010-8888 0000" in html  # the court's consultation contact
