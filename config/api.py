@@ -13,6 +13,7 @@ from ninja.renderers import JSONRenderer
 from auctions.api import court_router as court_rounds_router
 from auctions.api import public_router
 from auctions.court_api import router as court_steps_router
+from auctions.opendata import router as open_data_router
 from config.throttles import PublicRateThrottle
 from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
@@ -70,7 +71,8 @@ def request_invalid(request, exc: RequestInvalid):
 
 
 api.add_router("/v1/", public_router)
+api.add_router("/v1/", open_data_router)
 api.add_router("/v1/court/", court_router)
 api.add_router("/v1/court/", court_rounds_router)
-api.add_router("/v1/court/", court_steps_router)
 api.add_router("/v1/court/", court_results_router)
+api.add_router("/v1/court/", court_steps_router)
