@@ -505,6 +505,7 @@ DETAIL_LABELS = {
     "balance": _lazy("尾款"),
     "party_access_ends": _lazy("当事人网上查询截止"),
 }
+MONEY_DETAILS = frozenset({"deposit_applied", "balance"})
 
 
 def _detail_value(key: str, value) -> str | None:
@@ -513,6 +514,11 @@ def _detail_value(key: str, value) -> str | None:
     if key == "method":
         labels = {**dict(ReferencePrice.Method.choices), **dict(EnforcementCase.ClosingMethod.choices)}
         return str(labels.get(value, value))
+    if key in MONEY_DETAILS:
+        try:
+            return f"¥{Decimal(str(value)):,.2f}"
+        except ArithmeticError:
+            return str(value)
     if key.endswith("_at") and isinstance(value, str):
         moment = parse_datetime(value)
         return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
