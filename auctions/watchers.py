@@ -38,8 +38,16 @@ def viewer_key(request) -> tuple[str, str | None]:
         else:
             new_cookie = None
         raw = f"browser:{cookie}"
-    digest = hmac.new(settings.SECRET_KEY.encode(), raw.encode(), hashlib.sha256).hexdigest()
-    return digest, new_cookie
+    return _digest(raw), new_cookie
+
+
+def _digest(raw: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+
+def viewed_by(user) -> list[int]:
+    """Ids of the rounds whose page this signed-in user has viewed ("my auctions": watched)."""
+    return list(LotPageViewer.objects.filter(viewer=_digest(f"user:{user.pk}")).values_list("auction_id", flat=True))
 
 
 def note_view(auction: Auction, viewer: str) -> bool:

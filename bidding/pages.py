@@ -4,24 +4,28 @@ Views are thin: the forms validate input, `accounts`, `bidding.services` and `pa
 change state. No page ever receives a full ID number or phone (AN5): only the masked forms.
 """
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from auctions import clock, presenters, watchers
 from auctions.models import Auction
 from payments import services as payments
 from payments.errors import PaymentError, PaymentErrorCode
-from payments.models import Deposit
+from payments.models import Deposit, Settlement
 
 from . import accounts, services
 from .errors import BidError
@@ -29,6 +33,7 @@ from .forms import AcceptTermsForm, SignupForm
 from .models import BidderProfile, Registration
 
 SIGNUP_RATE = "20/h"
+WATCHED_LIMIT = 30
 
 
 def _next_url(request) -> str:
@@ -131,24 +136,113 @@ def standing_of(registration: Registration) -> tuple[str, str]:
     return "none", _("未出价")
 
 
-@login_required
-def my_auctions(request):
-    """The bidder's registrations: code, deposit, round status and where they stand."""
-    registrations = (
-        Registration.objects.filter(user=request.user)
-        .select_related("auction__lot", "auction__leading_bid", "deposit")
+MY_POLL_MS = 5000
+OPEN_STANDINGS = ("leading", "outbid", "none")
+
+
+def _my_registrations(user):
+    return (
+        Registration.objects.filter(user=user)
+        .select_related("auction__lot__court", "auction__leading_bid", "deposit")
         .annotate(my_bid_count=Count("bids"))
         .order_by("-auction__starts_at", "-id")
     )
-    rows = [
-        {
+
+
+def _live_facts(registration: Registration, now) -> dict:
+    """What of a row moves while its round runs: price, standing, phase, bids."""
+    auction = registration.auction
+    key, label = standing_of(registration)
+    phase = presenters.phase_of(auction, now)
+    if phase == "ended" and key in OPEN_STANDINGS:  # past its end, not yet closed by the clock worker
+        key, label = "closing", _("等待结果")
+    price = auction.current_price.amount if auction.current_price is not None else auction.starting_price.amount
+    return {
+        "id": auction.pk,
+        "standing": key,
+        "standing_label": str(label),
+        "phase": phase,
+        "phase_label": str(presenters.PHASE_LABELS[phase]),
+        "price_label": str(_("当前价") if auction.current_price is not None else _("起拍价")),
+        "price_text": presenters.yuan(price),
+        "bid_count": auction.bid_count,
+        "my_bid_count": registration.my_bid_count,
+    }
+
+
+@login_required
+def my_auctions(request):
+    """ "My auctions": rounds the bidder is registered for (bidding: leading, outbid, not yet bid),
+    won and lost, with the deposit of each and the balance owed on a win; and the rounds they
+    watch (reminders set, pages viewed). Price and standing follow the rounds without a reload
+    (polling `my_auctions_live`)."""
+    now = clock.now()
+    registrations = list(_my_registrations(request.user))
+    settlements = {
+        settlement.auction_id: settlement
+        for settlement in Settlement.objects.filter(auction__in=[r.auction_id for r in registrations])
+    }
+    groups: dict[str, list] = {"bidding": [], "won": [], "lost": []}
+    held = Decimal("0")
+    owed = Decimal("0")
+    for registration in registrations:
+        facts = _live_facts(registration, now)
+        deposit = getattr(registration, "deposit", None)
+        settlement = settlements.get(registration.auction_id)
+        is_winner = settlement is not None and settlement.winner_id == registration.pk
+        row = {
             "registration": registration,
-            "standing": standing_of(registration),
+            "auction": registration.auction,
+            "deposit": deposit,
+            "facts": facts,
+            "settlement": settlement if is_winner else None,
             "deposit_due": registration.auction.status in Auction.OPEN_STATUSES
-            and getattr(registration, "deposit", None) is not None
-            and registration.deposit.status == Deposit.Status.PENDING,
+            and deposit is not None
+            and deposit.status == Deposit.Status.PENDING,
         }
-        for registration in registrations
-    ]
-    profile = BidderProfile.objects.filter(user=request.user).first()
-    return render(request, "bidding/me.html", {"rows": rows, "profile": profile})
+        if deposit is not None and deposit.status in (Deposit.Status.SECURED, Deposit.Status.APPLIED):
+            held += deposit.amount.amount
+        if is_winner and settlement.status == Settlement.Status.AWAITING_BALANCE and settlement.balance is not None:
+            owed += settlement.balance.amount
+        if facts["standing"] == "won":
+            groups["won"].append(row)
+        elif facts["standing"] in ("lost", "ended"):
+            groups["lost"].append(row)
+        else:
+            groups["bidding"].append(row)
+    registered_ids = {r.auction_id for r in registrations}
+    watched_ids = set(watchers.viewed_by(request.user)) - registered_ids
+    reminder_ids = set()
+    try:
+        from notices.models import ReminderSubscription
+    except ImportError:  # the notices app is optional here
+        pass
+    else:
+        reminder_ids = set(ReminderSubscription.objects.filter(user=request.user).values_list("auction_id", flat=True))
+    public = presenters.public_auctions(now)
+    watched = presenters.cards(
+        public.filter(pk__in=(watched_ids | reminder_ids) - registered_ids).order_by("-starts_at")[:WATCHED_LIMIT], now
+    )
+    context = {
+        "groups": groups,
+        "has_rows": bool(registrations),
+        "watched": watched,
+        "reminder_ids": reminder_ids,
+        "held_total": held,
+        "owed_total": owed,
+        "profile": BidderProfile.objects.filter(user=request.user).first(),
+        "poll_ms": getattr(settings, "LOT_FACTS_POLL_MS", MY_POLL_MS),
+        "server_now_ms": int(now.timestamp() * 1000),
+    }
+    return render(request, "bidding/me.html", context)
+
+
+@login_required
+@require_GET
+def my_auctions_live(request):
+    """The moving part of "my auctions" as JSON: one entry per registered round."""
+    now = clock.now()
+    rows = [_live_facts(registration, now) for registration in _my_registrations(request.user)]
+    response = JsonResponse({"rows": rows}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
