@@ -8,6 +8,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from auctions import clock
@@ -231,7 +232,7 @@ def test_a_close_sends_sold_confirmation_and_deposit_steps(
 
 def test_url_must_be_http_or_https_without_credentials(court, clerk):
     for url in ("ftp://example.com/x", "javascript:alert(1)", "not a url", "https://user:pw@example.com/h", ""):
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(ValidationError) as refused:
             webhooks.create_endpoint(court, clerk.user, url=url)
         assert "url" in refused.value.message_dict
     assert not WebhookEndpoint.objects.exists()
