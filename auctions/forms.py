@@ -97,6 +97,7 @@ class ReauctionForm(RoundForm):
             kwargs.setdefault("initial", steps.reauction_initial(previous))
         super().__init__(*args, court=court, lot=previous.lot, **kwargs)
         self.previous = previous
+        self.fields["starting_price"].help_text = _("降价不超过前次起拍价的20%（PR2）")
 
 
 class SaleForm(ServiceForm):
