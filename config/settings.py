@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "payments",
     "notices",
     "results",
+    "audit",
 ]
 
 MIDDLEWARE = [

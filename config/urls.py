@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from audit import views as audit_views
 from config import login, ops
 from config.api import api
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/login/", login.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
+    path("console/audit/", audit_views.identity_views, name="audit_identity_views"),
     path("console/", include("lots.urls")),
     path("portal/", include("lots.portal_urls")),
     path("payments/", include("payments.urls")),

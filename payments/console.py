@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from auctions import clock
 from auctions.models import Auction
+from audit.models import IdentityView
+from audit.services import record_identity_views
 from lots.access import court_staff_required
 from lots.models import Party
 
@@ -92,13 +94,27 @@ def _deposit_rows(auction: Auction) -> list[dict]:
     return rows
 
 
+def _audited_rows(request, auction: Auction, purpose: str) -> list[dict]:
+    """The deposit rows; the bidders whose identity they show are written to the audit log."""
+    rows = _deposit_rows(auction)
+    record_identity_views(
+        actor=request.user,
+        court=request.staff.court,
+        auction=auction,
+        subjects=[row["deposit"].registration.user for row in rows if row["bidder"]],
+        purpose=purpose,
+        path=request.path,
+    )
+    return rows
+
+
 @court_staff_required
 def court_auction(request, auction_id):
     auction = _court_auction(request, auction_id)
     context = {
         "auction": auction,
         "ended": auction.status in Auction.ENDED_STATUSES,
-        "rows": _deposit_rows(auction),
+        "rows": _audited_rows(request, auction, IdentityView.Purpose.DEPOSITS_PAGE),
         "totals": ledger.auction_totals(auction),
         "settlement": Settlement.objects.filter(auction=auction).select_related("winner").first(),
         "forfeiture": Forfeiture.objects.filter(settlement__auction=auction).first(),
@@ -123,7 +139,7 @@ def court_auction_csv(request, auction_id):
     def when(value):
         return localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
-    for row in _deposit_rows(auction):
+    for row in _audited_rows(request, auction, IdentityView.Purpose.DEPOSITS_CSV):
         deposit, refund = row["deposit"], row["refund"]
         writer.writerow(
             [
