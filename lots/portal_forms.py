@@ -75,7 +75,7 @@ class MeasureForm(ServiceForm):
 
 
 class CloseCaseForm(ServiceForm):
-    method = forms.ChoiceField(label=_("结案方式"), choices=EnforcementCase.ClosingMethod.choices)
+    method = forms.ChoiceField(label=_("结案方式"), choices=[("", "---------"), *EnforcementCase.ClosingMethod.choices])
     note = forms.CharField(label=_("结案说明"), max_length=300, required=False)
 
     def __init__(self, *args, court, case: EnforcementCase, **kwargs):
