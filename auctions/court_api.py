@@ -157,18 +157,32 @@ def suspend(request, round_id: int):
     return _step(request, ReasonForm, RoundOut, context)
 
 
-@router.post("/rounds/{round_id}/resume", response={200: RoundOut, **ERRORS}, summary="恢复拍卖（FA4）")
+class ResumeIn(Schema):
+    cause_ended_on: date | None = None
+
+
+@router.post(
+    "/rounds/{round_id}/resume",
+    response={200: RoundOut, **ERRORS},
+    openapi_extra=documented_body(ResumeIn),
+    summary="恢复拍卖（FA4：原因消除后五日内）",
+)
 def resume(request, round_id: int):
     court = request.auth.court
+    payload = json_object(request) if request.body else {}
+    unknown = set(payload) - {"cause_ended_on"}
+    if unknown:
+        raise service_refused(ValidationError({name: _("未知字段。") for name in sorted(unknown)}))
 
     def perform():
         auction = auction_for_court(court, round_id)
         try:
-            return as_json(RoundOut, lifecycle.resume_round(auction.pk, actor(request)))
+            resumed = lifecycle.resume_round(auction.pk, actor(request), payload.get("cause_ended_on"))
+            return as_json(RoundOut, resumed)
         except BidError as error:
             raise service_refused(ValidationError(str(error.as_frame()["message"]), code=error.code)) from None
 
-    return idempotent(request, {}, perform, status=200)
+    return idempotent(request, payload, perform, status=200)
 
 
 @router.post(

@@ -6,10 +6,11 @@ twice. The clock (auctions/management/commands/auction_clock.py) calls `open_due
 `close_due_rounds`; the court console calls `suspend_round`, `resume_round` and `withdraw_round`.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from bidding.bidlog import genesis_hash
@@ -211,12 +212,20 @@ def suspend_round(auction_id: int, actor, reason: str) -> Auction:
         return auction
 
 
-def resume_round(auction_id: int, actor) -> Auction:
+def resume_round(auction_id: int, actor, cause_ended_on: date | str | None = None) -> Auction:
     """FA4: resumes a suspended round. Before its start it is simply announced again; otherwise
-    bidding reopens with the time that was left at suspension, and never less than 5 minutes."""
+    bidding reopens with the time that was left at suspension, and never less than 5 minutes.
+
+    `cause_ended_on`, when the court gives it, is the day the cause of the suspension ended: it may
+    not lie in the future, and the record keeps the FA4 deadline (that day + 5) and whether the
+    resumption met it. A late resumption still goes ahead (the round must not stay suspended)."""
+    ended_on = _cause_ended_on(cause_ended_on)
     with transaction.atomic(durable=True):
         auction = _lock_for_court(auction_id, actor, [Status.SUSPENDED])
         now = clock.now()
+        today = rules.court_date(now)
+        if ended_on is not None and ended_on > today:
+            raise BidError("cause_not_ended", _("暂缓原因消除之日不得晚于今天"), "FA4")
         suspension = (
             DisposalRecord.objects.filter(auction=auction, kind=DisposalRecord.Kind.ROUND_SUSPENDED)
             .order_by("-at", "-id")
@@ -230,8 +239,29 @@ def resume_round(auction_id: int, actor) -> Auction:
             auction.ends_at = now + max(remaining, rules.SOFT_CLOSE_WINDOW)
         record_event(auction, "resumed", {"status": auction.status, "ends_at": iso(auction.ends_at)}, now)
         auction.save(update_fields=["status", "ends_at", "event_seq", "updated_at"])
-        record_step(auction, DisposalRecord.Kind.ROUND_RESUMED, actor=actor, ends_at=iso(auction.ends_at))
+        timing = {}
+        if ended_on is not None:
+            timing = {
+                "cause_ended_on": ended_on.isoformat(),
+                "resume_deadline": rules.resume_deadline(ended_on).isoformat(),
+                "within_deadline": rules.check_resume_deadline(ended_on, today) is None,
+            }
+        record_step(auction, DisposalRecord.Kind.ROUND_RESUMED, actor=actor, ends_at=iso(auction.ends_at), **timing)
         return auction
+
+
+def _cause_ended_on(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = parse_date(str(value).strip()) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such day
+        parsed = None
+    if parsed is None:
+        raise BidError("invalid_date", _("日期格式应为 YYYY-MM-DD"), "FA4")
+    return parsed
 
 
 def withdraw_round(auction_id: int, actor, reason: str) -> Auction:

@@ -340,7 +340,7 @@ def round_resume(request, auction_id):
     """FA4: resumes a suspended round."""
 
     def resume(auction):
-        lifecycle.resume_round(auction.id, request.user)
+        lifecycle.resume_round(auction.id, request.user, request.POST.get("cause_ended_on"))
 
     return _round_step(request, auction_id, resume, _("拍卖已恢复。"))
 

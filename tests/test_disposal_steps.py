@@ -341,3 +341,29 @@ def test_fa6_remaining_lots_stop_once_debt_and_costs_are_covered(case, clerk, tw
 def test_fa6_boundary_is_the_rule(case):
     assert rules.remaining_lots_must_stop(Decimal("95000.00"), Decimal("90000.00"), Decimal("5000.00"))
     assert not rules.remaining_lots_must_stop(Decimal("94999.99"), Decimal("90000.00"), Decimal("5000.00"))
+
+
+# --- FA4: resumption within 5 days of the cause ending -------------------------------------------
+@pytest.mark.parametrize(("ended_days_ago", "within"), [(5, True), (6, False)])
+def test_fa4_resumption_records_the_5_day_deadline(live_auction, clerk, ended_days_ago, within):
+    with clock.frozen(T0):
+        lifecycle.suspend_round(live_auction.pk, clerk.user, "案外人提出异议")
+    cause_ended = local(10).date() - timedelta(days=ended_days_ago)
+    with clock.frozen(local(10)):
+        lifecycle.resume_round(live_auction.pk, clerk.user, cause_ended.isoformat())
+    record = DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_RESUMED)
+    assert record.detail["cause_ended_on"] == cause_ended.isoformat()
+    assert record.detail["resume_deadline"] == (cause_ended + timedelta(days=5)).isoformat()
+    assert record.detail["within_deadline"] is within
+    assert Auction.objects.get(pk=live_auction.pk).status != Auction.Status.SUSPENDED
+
+
+@pytest.mark.parametrize("cause_ended_on", ["2026-03-13", "2026-02-30", "yesterday"])
+def test_fa4_resumption_refuses_a_future_or_invalid_cause_end(live_auction, clerk, cause_ended_on):
+    with clock.frozen(T0):
+        lifecycle.suspend_round(live_auction.pk, clerk.user, "案外人提出异议")
+    before = counts()
+    with clock.frozen(local(10)), pytest.raises(BidError) as caught:
+        lifecycle.resume_round(live_auction.pk, clerk.user, cause_ended_on)
+    assert caught.value.rule == "FA4"
+    assert counts() == before and Auction.objects.get(pk=live_auction.pk).status == Auction.Status.SUSPENDED

@@ -289,3 +289,25 @@ def test_api_stop_remaining_lots_refused_then_done(api, case, lot):
     assert Auction.objects.get(pk=live.pk).status == Auction.Status.LIVE
     bad = api.post(f"/cases/{case.pk}/stop-remaining-lots", {"costs": 1.5})
     assert bad.status_code == 422
+
+
+def test_api_resume_with_the_day_the_cause_ended(api, live_auction):
+    api.post(f"/rounds/{live_auction.pk}/suspend", {"reason": "案外人异议"})
+    today = clock.now().date()
+    assert api.post(f"/rounds/{live_auction.pk}/resume", {"bogus": 1}).status_code == 422
+    future = api.post(f"/rounds/{live_auction.pk}/resume", {"cause_ended_on": str(today + timedelta(days=2))})
+    assert future.status_code == 422 and future.json()["errors"]["__all__"][0]["rule"] == "FA4"
+    done = api.post(f"/rounds/{live_auction.pk}/resume", {"cause_ended_on": str(today - timedelta(days=1))})
+    assert done.status_code == 200
+    record = DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_RESUMED)
+    assert record.detail["within_deadline"] is True
+
+
+def test_console_resume_with_the_day_the_cause_ended(staff_client, live_auction, clerk):
+    lifecycle.suspend_round(live_auction.pk, clerk.user, "案外人异议")
+    page = staff_client.get(f"/console/rounds/{live_auction.pk}/").content.decode()
+    assert 'name="cause_ended_on"' in page
+    day = str(clock.now().date() - timedelta(days=7))
+    staff_client.post(f"/console/rounds/{live_auction.pk}/resume/", {"cause_ended_on": day})
+    record = DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_RESUMED)
+    assert (record.detail["cause_ended_on"], record.detail["within_deadline"]) == (day, False)
