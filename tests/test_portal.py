@@ -519,3 +519,22 @@ def test_unread_count_covers_only_the_staff_members_cases(case, applicant, judge
     portal.send_party_message(code, "你好")
     assert portal.unread_for_staff(judge) == 1
     assert portal.unread_for_staff(other_judge) == 0
+
+
+# --- Command line -----------------------------------------------------------------------------
+def test_issue_query_code_command(case, applicant):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    respondent = factories.make_party(case, Role.RESPONDENT, "王某")
+    listing = StringIO()
+    call_command("issue_query_code", case.number, stdout=listing)
+    assert f"{applicant.id}\t" in listing.getvalue() and "PD1" in listing.getvalue()
+    out = StringIO()
+    call_command("issue_query_code", case.number, "--party", str(applicant.id), stdout=out, stderr=StringIO())
+    assert portal.find_code(case.number, out.getvalue().strip()).party == applicant
+    with pytest.raises(CommandError, match="PD1"):
+        call_command("issue_query_code", case.number, "--party", str(respondent.id), stderr=StringIO())
+    with pytest.raises(CommandError):
+        call_command("issue_query_code", "（2024）京0105执999999号")
