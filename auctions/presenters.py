@@ -257,6 +257,10 @@ class Detail:
         return yuan(self.increment)
 
     @property
+    def current_price_text(self) -> str:
+        return current_price_text(self.card.current_price)
+
+    @property
     def deposit_text(self) -> str:
         return yuan(self.deposit)
 
@@ -465,6 +469,14 @@ class Facts:
     @property
     def price_text(self) -> str:
         return yuan(self.price)
+
+    @property
+    def current_price_text(self) -> str:
+        return current_price_text(self.current_price)
+
+
+def current_price_text(amount: Decimal | None) -> str:
+    return yuan(amount) if amount is not None else str(_("暂无出价"))
 
 
 def facts(auction: Auction, now: datetime | None = None) -> Facts:

@@ -108,7 +108,7 @@ def auction_facts(request, auction_id: int):
     if not presenters.public_auctions(now).filter(pk=auction_id).exists():
         raise Http404
     found = presenters.facts(auction, now)
-    body = asdict(found) | {"price_text": found.price_text}
+    body = asdict(found) | {"price_text": found.price_text, "current_price_text": found.current_price_text}
     response = JsonResponse(body, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
