@@ -52,7 +52,7 @@ def notify(kind: str, key: str, *, user=None, party=None, auction: Auction | Non
         wants_email = preference.wants_email(kind) and bool(user.email)
     else:
         in_site = False
-        wants_email = bool(party is not None and getattr(party, "email", ""))
+        wants_email = bool(party is not None and party.email)
     notification = Notification(
         key=key,
         kind=kind,
@@ -81,7 +81,7 @@ def _recipient_address(notification: Notification) -> str:
     if notification.user_id is not None:
         return notification.user.email
     if notification.party_id is not None:
-        return getattr(notification.party, "email", "") or ""
+        return notification.party.email or ""
     return ""
 
 

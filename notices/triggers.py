@@ -110,20 +110,20 @@ def _bidders_hear(record: DisposalRecord) -> None:
             )
 
 
-def _party_has_email_field() -> bool:
-    return any(field.name == "email" for field in Party._meta.get_fields())
-
-
 def _parties_hear(record: DisposalRecord) -> None:
-    """Results and new steps to the case's verified parties (PD1, PD2), by email when an address is
-    on file; parties have no site account."""
-    if not _party_has_email_field():
-        return
-    parties = Party.objects.filter(case=record.case, role__in=PARTY_ROLES).exclude(email="").order_by("pk")
+    """Results and new steps to the case's verified parties (PD1, PD2: the applicant, its
+    representatives and agents whose agency has not ended), by email when the court recorded an
+    address at verification (lots/portal.py); parties have no site account. The respondent is not
+    told through the platform."""
+    parties = (
+        Party.objects.filter(
+            case=record.case, role__in=PARTY_ROLES, verified_at__isnull=False, agency_ended_at__isnull=True
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
     lot_title = record.lot.title if record.lot else ""
     for party in parties:
-        if getattr(party, "agency_ended_at", None) is not None:
-            continue
         if record.kind in RESULT_STEPS:
             notify(
                 Kind.CASE_RESULT,

@@ -152,9 +152,21 @@ def test_bi2_an_extension_tells_the_other_registered_bidders(lot, run_on_commit)
 def test_fa5_a_withdrawal_tells_bidders_and_emails_a_party_with_an_address(lot, clerk, run_on_commit, mailoutbox):
     auction = make_round(lot)
     alice = bidder(auction, "alice")
-    applicant = Party.objects.create(case=lot.case, role=Party.Role.APPLICANT, name="某银行", email="bank@example.com")
-    Party.objects.create(case=lot.case, role=Party.Role.RESPONDENT, name="张某", email="debtor@example.com")
-    Party.objects.create(case=lot.case, role=Party.Role.AGENT, name="李律师")  # no address: nothing to send
+    verified = {"verified_at": clock.now()}
+    applicant = Party.objects.create(
+        case=lot.case, role=Party.Role.APPLICANT, name="某银行", email="bank@example.com", **verified
+    )
+    Party.objects.create(case=lot.case, role=Party.Role.RESPONDENT, name="张某", email="debtor@example.com", **verified)
+    Party.objects.create(case=lot.case, role=Party.Role.AGENT, name="李律师", **verified)  # no address: nothing to send
+    Party.objects.create(  # an agency that ended hears nothing more (PD1)
+        case=lot.case,
+        role=Party.Role.AGENT,
+        name="前代理人",
+        email="former@example.com",
+        agency_ended_at=clock.now(),
+        **verified,
+    )
+    Party.objects.create(case=lot.case, role=Party.Role.AGENT, name="未核验", email="unverified@example.com")
     with run_on_commit():
         lifecycle.withdraw_round(auction.pk, clerk.user, "被执行人已履行全部债务")
     [lost] = notes(Kind.LOST)
@@ -167,7 +179,9 @@ def test_fa5_a_withdrawal_tells_bidders_and_emails_a_party_with_an_address(lot, 
 
 def test_parties_hear_the_result_of_a_round(lot, run_on_commit, mailoutbox):
     auction = make_round(lot)
-    Party.objects.create(case=lot.case, role=Party.Role.APPLICANT, name="某银行", email="bank@example.com")
+    Party.objects.create(
+        case=lot.case, role=Party.Role.APPLICANT, name="某银行", email="bank@example.com", verified_at=clock.now()
+    )
     alice = bidder(auction, "alice")
     bid(alice, auction, "80000")
     with run_on_commit(), clock.frozen(auction.ends_at):
