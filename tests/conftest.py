@@ -9,6 +9,7 @@ from django.db import connection
 
 from tests import factories
 from tests.browser import browser  # noqa: F401  (fixture)
+from tests.disposable import disposable_cluster, disposable_services  # noqa: F401  (fixtures)
 from tests.servers import live_processes  # noqa: F401  (fixture)
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
