@@ -7,7 +7,9 @@ from . import services, webhooks
 
 
 class DeliveryForm(forms.Form):
-    delivered_on = forms.DateField(label=_("交付日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    delivered_on = forms.DateField(
+        label=_("交付日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(
         label=_("交付说明"),
         required=False,
