@@ -48,7 +48,10 @@
         }
       });
       if (key === "standing") {
-        scope.querySelectorAll("[data-standing]").forEach(function (el) { el.setAttribute("data-standing", value); });
+        scope.querySelectorAll("[data-standing]").forEach(function (el) {
+          el.setAttribute("data-standing", value);
+          el.className = el.className.replace(/\bstanding-\S+/, "standing-" + value);
+        });
       }
     });
   }
