@@ -7,6 +7,7 @@ END_REMINDER_LEAD = timedelta(minutes=30)  # "ending soon": within the half hour
 # Balance reminders (ST3): three days and one day before the deadline; the nearer one wins.
 BALANCE_REMINDER_LEADS = (timedelta(days=3), timedelta(days=1))
 SWEEP_LOOKBACK = timedelta(days=1)  # registrations and deposit moves are announced for a day
+OUTBID_LOOKBACK = timedelta(minutes=10)  # outbid notices a lost task missed are caught up this long
 
 
 def due_before(target: datetime, lead: timedelta, now: datetime) -> bool:

@@ -20,7 +20,7 @@ from payments.models import Deposit, Settlement
 
 from . import timing
 from .messages import iso
-from .models import Kind, ReminderSubscription
+from .models import Kind, Notification, ReminderSubscription
 from .services import notify
 
 Step = DisposalRecord.Kind
@@ -194,6 +194,7 @@ def sweep(now: datetime) -> int:
     count = 0
     with transaction.atomic():
         count += _registrations_done(now)
+        count += _missed_outbids(now)
         count += _deposits_moved(now)
         count += _rounds_soon(now)
         count += _balances(now)
@@ -215,6 +216,22 @@ def _registrations_done(now: datetime) -> int:
             **_lot_params(registration.auction),
         )
     return len(recent)
+
+
+def _missed_outbids(now: datetime) -> int:
+    """Outbid notices whose task never ran (its process ended before enqueuing): recent bids from
+    the second of a round on, whose key is not written yet."""
+    recent = list(
+        Bid.objects.filter(received_at__gte=now - timing.OUTBID_LOOKBACK, received_at__lte=now, seq__gt=1)
+        .order_by("auction_id", "seq")
+        .values_list("auction_id", "seq")
+    )
+    keys = {f"outbid:{auction_id}:{seq}": (auction_id, seq) for auction_id, seq in recent}
+    written = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    missing = [pair for key, pair in keys.items() if key not in written]
+    for auction_id, seq in missing:
+        on_bid(auction_id, seq)
+    return len(missing)
 
 
 def _deposits_moved(now: datetime) -> int:

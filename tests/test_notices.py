@@ -100,6 +100,45 @@ def test_outbid_tells_the_previous_leader_once_in_the_site_and_by_email(lot, run
     assert len(notes(Kind.OUTBID)) == 1 and len(mailoutbox) == 1
 
 
+def test_the_sweep_catches_up_an_outbid_whose_task_was_lost(lot):
+    """Bids placed here run no after-commit hooks (the test transaction never commits): as if the
+    process ended before it enqueued the task."""
+    auction = make_round(lot)
+    alice, dave = bidder(auction, "alice"), bidder(auction, "dave")
+    bid(alice, auction, "80000")
+    bid(dave, auction, "81000", at=NOW + timedelta(seconds=1))
+    assert notes(Kind.OUTBID) == []
+    triggers.sweep(NOW + timing.OUTBID_LOOKBACK + timedelta(seconds=2))
+    assert notes(Kind.OUTBID) == []  # older than the lookback: left alone
+    triggers.sweep(NOW + timing.OUTBID_LOOKBACK + timedelta(seconds=1))
+    [note] = notes(Kind.OUTBID)
+    assert note.user == alice and note.key == f"outbid:{auction.pk}:2"
+    triggers.sweep(NOW + timedelta(minutes=2))
+    assert len(notes(Kind.OUTBID)) == 1
+
+
+def test_receivers_hand_the_enqueue_to_a_background_thread(monkeypatch):
+    """Off the bid path: the committing thread only puts the task on an in-process queue."""
+    import threading
+
+    from notices import receivers
+
+    class Queue:
+        immediate = False
+
+    monkeypatch.setattr(receivers, "HUEY", Queue())
+    ran = {}
+    done = threading.Event()
+
+    def task(*args):
+        ran["args"], ran["thread"] = args, threading.current_thread().name
+        done.set()
+
+    receivers.enqueue_soon(task, 7, 2)
+    assert done.wait(10)
+    assert ran == {"args": (7, 2), "thread": "notice-enqueue"}
+
+
 def test_a_rolled_back_change_notifies_nobody(lot, mailoutbox, run_on_commit):
     auction = make_round(lot)
     alice = with_email(bidder(auction, "alice"))
