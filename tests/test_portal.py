@@ -538,3 +538,21 @@ def test_issue_query_code_command(case, applicant):
         call_command("issue_query_code", case.number, "--party", str(respondent.id), stderr=StringIO())
     with pytest.raises(CommandError):
         call_command("issue_query_code", "（2024）京0105执999999号")
+
+
+def test_pd2_case_page_queries_do_not_grow_with_lots_and_rounds(client, case, applicant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.test_payments_support import close_round, paid_bidder
+
+    factories.portal_login(client, applicant)
+    counts = []
+    for n in range(3):
+        auction = factories.make_auction(factories.make_lot(case))
+        _, registration, _ = paid_bidder(auction, f"buyer{n}")
+        close_round(auction, registration, 81_000 + 1_000 * n)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("portal:case", args=[case.id])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts
