@@ -21,6 +21,14 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def serious_accessibility_problems(page, context: str | None = None) -> list[str]:
+    """axe-core's serious and critical violations (issue 9 item 7), on the page or one part of it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
 def test_a_bidder_sets_a_reminder_is_outbid_and_reads_it_and_a_visitor_reads_the_notices(
     live_processes, browser, court, tmp_path
 ):
@@ -43,6 +51,7 @@ def test_a_bidder_sets_a_reminder_is_outbid_and_reads_it_and_a_visitor_reads_the
     assert page.locator(".messages").inner_text().startswith("已设置提醒")
     assert box.locator("[data-reminder-count]").inner_text() == "1"
     assert box.locator("button", has_text="取消提醒").is_visible()
+    assert serious_accessibility_problems(page, ".reminder-box") == []
     page.screenshot(path=tmp_path / "lot-reminder-desktop.png", full_page=False)
 
     # Bob outbids her; she finds it in the site: a count in the nav, then the notification.
@@ -57,10 +66,12 @@ def test_a_bidder_sets_a_reminder_is_outbid_and_reads_it_and_a_visitor_reads_the
     assert note.locator("h2").inner_text() == "您的出价已被超越"
     assert "¥81,000.00" in note.inner_text() and "鲍勃" not in note.inner_text()
     page.screenshot(path=tmp_path / "notifications-desktop.png", full_page=True)
+    assert serious_accessibility_problems(page) == []
     page.goto(f"{base}/")
     assert page.locator(".main-nav [data-unread-count]").count() == 0  # read now
     page.goto(f"{base}/notifications/settings/")
     page.screenshot(path=tmp_path / "preferences-desktop.png", full_page=True)
+    assert serious_accessibility_problems(page) == []
 
     # A visitor reads the public notices, filters them and follows one to its announcement.
     visitor = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
@@ -70,6 +81,7 @@ def test_a_bidder_sets_a_reminder_is_outbid_and_reads_it_and_a_visitor_reads_the
     titles = visitor.locator(".notice h2").all_inner_texts()
     assert "拍卖公告：望京西园三区住宅一套（一拍）" in titles and "拍卖公告：朝阳区写字楼一层（一拍）" in titles
     visitor.screenshot(path=tmp_path / "notices-desktop.png", full_page=True)
+    assert serious_accessibility_problems(visitor) == []
     visitor.select_option("#id_kind", "announcement")
     visitor.locator(".notice-filters button").click()
     visitor.wait_for_url(f"{base}/notices/?kind=announcement*")
