@@ -26,8 +26,10 @@ from auctions.models import Auction
 from bidding.routing import websocket_urlpatterns
 from config.api import api
 from lots import services as lot_services
-from lots.models import Party
+from lots.models import DisposalRecord, Party
 from payments.models import Deposit, Payment, Refund, Settlement
+from results import webhooks
+from results.models import Confirmation, WebhookDelivery
 from tests import authz_expectations as expect
 from tests import factories
 from tests.test_public_support import published_round
@@ -153,6 +155,31 @@ def build_world() -> SimpleNamespace:
         status=Settlement.Status.AWAITING_BALANCE,
         created_at=now - timedelta(days=2),
     )
+    confirmation = Confirmation.objects.create(
+        auction=ended,
+        number="（2026）授权测试第1号",
+        issued_at=now,
+        price=factories.cny(90_000),
+        deposit_applied=factories.cny(10_000),
+        balance=factories.cny(80_000),
+        balance_due_at=now + timedelta(days=8),
+        bidder_code=won.code,
+        buyer=bidder,
+        buyer_name="艾丽丝",
+        buyer_name_masked="艾*",
+        buyer_id_number=bidder.bidder.id_number,
+        buyer_id_number_masked=bidder.bidder.id_number_masked,
+        facts={},
+    )
+    endpoint, _secret = webhooks.create_endpoint(court_a, clerk_a.user, url="https://court-a.example/hooks")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        record=DisposalRecord.objects.filter(case=case_a).first(),
+        event_type="disposal.round_scheduled",
+        payload={},
+        status=WebhookDelivery.Status.FAILED,
+        created_at=now,
+    )
     token_a, plaintext_a = lot_services.issue_api_token(court_a, clerk_a.user, "执行办案系统")
     _token_b, plaintext_b = lot_services.issue_api_token(court_b, clerk_b.user, "执行办案系统")
     party_user = User.objects.create_user("party", password="pw-party")
@@ -174,11 +201,15 @@ def build_world() -> SimpleNamespace:
         tokens={expect.CLERK_A: plaintext_a, expect.CLERK_B: plaintext_b},
         args={
             "auction_id": auction.pk,
+            "court_code": court_a.code,
             "round_id": auction.pk,
             "lot_id": lot_a.pk,
             "case_id": case_a.pk,
             "deposit_id": deposit.pk,
             "settlement_id": settlement.pk,
+            "ended_auction_id": confirmation.auction_id,
+            "endpoint_id": endpoint.pk,
+            "delivery_id": delivery.pk,
             "payment_id": payment.pk,
             "refund_id": refund.pk,
             "token_id": token_a.pk,
