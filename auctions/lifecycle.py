@@ -21,6 +21,7 @@ from lots.models import DisposalRecord, Lot
 from lots.services import record_disposal
 
 from . import clock, handoff, rules
+from .announcements import scrub_for_case
 from .models import Auction
 
 Status = Auction.Status
@@ -197,6 +198,7 @@ def suspend_round(auction_id: int, actor, reason: str) -> Auction:
         raise BidError("reason_required", _("暂缓拍卖须公布原因"), "FA4")
     with transaction.atomic(durable=True):
         auction = _lock_for_court(auction_id, actor, CLOSABLE)
+        reason = scrub_for_case(reason, auction.lot.case)  # published: personal data masked (AN5)
         now = clock.now()
         remaining = auction.ends_at - max(now, auction.starts_at)
         auction.status = Status.SUSPENDED
@@ -278,6 +280,7 @@ def withdraw_round(auction_id: int, actor, reason: str) -> Auction:
 def withdraw_locked(auction: Auction, actor, reason: str, **detail) -> Auction:
     """FA5: withdraws a locked round that has not ended, publishing `reason`; settlement then
     releases every deposit. `detail` adds to the disposal record (FA6 names its rule there)."""
+    reason = scrub_for_case(reason, auction.lot.case)  # published: personal data masked (AN5)
     now = clock.now()
     auction.status, auction.closed_at = Status.WITHDRAWN, now
     record_event(auction, "withdrawn", {"status": auction.status, "reason": reason}, now)

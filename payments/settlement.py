@@ -15,7 +15,7 @@ from djmoney.money import Money
 from auctions import clock
 from auctions.models import Auction
 from auctions.rules import allocate_forfeited_deposit, balance_due, deposit_release_deadline, parse_amount
-from lots.models import DisposalRecord
+from lots.models import DisposalRecord, Lot
 
 from . import conf, ledger, locks
 from .errors import PaymentError
@@ -226,6 +226,10 @@ def confirm_default(settlement_id: int, clerk, *, resale_costs, shortfall, debt,
             payment.save(update_fields=["status", "completed_at"])
         settlement.status, settlement.defaulted_at = Settlement.Status.DEFAULTED, now
         settlement.save(update_fields=["status", "defaulted_at"])
+        # ST4: the lot is for sale again (re-auction: auctions/steps.py); the defaulter is barred (BD4).
+        Lot.objects.filter(pk=settlement.auction.lot_id, status=Lot.Status.SOLD).update(
+            status=Lot.Status.LISTED, updated_at=now
+        )
         forfeiture = Forfeiture.objects.create(
             deposit=deposit,
             settlement=settlement,

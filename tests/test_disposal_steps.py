@@ -158,6 +158,7 @@ def test_st4_reauction_after_default_bars_the_defaulter(live_auction, clerk):
     with clock.travel(timedelta(days=11)):
         assert steps.next_steps(sold).reauction is False  # not before the court confirms the default
         payments_settlement_default(deal, clerk)
+        assert Lot.objects.get(pk=sold.lot_id).status == Lot.Status.LISTED  # for sale again (ST4)
         allowed = steps.next_steps(Auction.objects.get(pk=sold.pk))
         assert (allowed.reauction, allowed.after_default, allowed.sale) == (True, True, False)
         now = clock.now()
@@ -367,3 +368,11 @@ def test_fa4_resumption_refuses_a_future_or_invalid_cause_end(live_auction, cler
         lifecycle.resume_round(live_auction.pk, clerk.user, cause_ended_on)
     assert caught.value.rule == "FA4"
     assert counts() == before and Auction.objects.get(pk=live_auction.pk).status == Auction.Status.SUSPENDED
+
+
+def test_fa5_published_withdrawal_reason_masks_personal_data(live_auction, clerk, case):
+    Party.objects.create(case=case, role=Party.Role.RESPONDENT, name="王小明")
+    lifecycle.withdraw_round(live_auction.pk, clerk.user, "被执行人王小明（110105199003071234）已履行")
+    reason = live_auction.events.get(kind="withdrawn").payload["reason"]
+    assert "王小明" not in reason and "110105199003071234" not in reason and reason.endswith("已履行")
+    assert DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_WITHDRAWN).detail["reason"] == reason

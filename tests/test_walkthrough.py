@@ -135,6 +135,7 @@ def test_fa1_st4_lot_fails_resells_defaults_and_sells_again_with_timeline_and_le
     assert ledger.auction_totals(second)["forfeited"] == d(6400)
     assert ledger.auction_totals(second)["proceeds"] == 0
     assert ledger.escrow_balance(court) == d(6400)  # the court still holds it, now for ST4's uses
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.LISTED  # for sale again
     books_balance()
 
     # 三拍 after the default (ST4): bob is barred (BD4); carol buys and pays the balance.
