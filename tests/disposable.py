@@ -4,7 +4,7 @@ stopped, killed or restarted at will, and removed at the end.
 
 PostgreSQL 15's binaries refuse to run as root, so the cluster belongs to the `postgres` user
 when the suite runs as root (`runuser`). `disposable_services` points this test process's
-database connection at the disposable cluster (migrated once per module) and `live_processes`
+database connection at the disposable cluster (migrated once per run) and `live_processes`
 children at both servers, so killing them hits every process of the scenario and nothing else.
 """
 
@@ -209,9 +209,9 @@ def _point_default_database(host: str, port: int, name: str) -> dict:
     return previous
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def disposable_cluster(django_db_setup, django_db_blocker):
-    """One disposable PostgreSQL (migrated) and Redis per test module."""
+    """One disposable PostgreSQL (migrated) and Redis for the run; each test's rows are flushed."""
     reason = available()
     if reason:
         pytest.skip(reason)

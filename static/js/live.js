@@ -356,7 +356,13 @@
     extended: function (d) {
       state.auction.ends_at = d.ends_at || state.auction.ends_at;
       if (d.extension_count !== undefined) state.auction.extension_count = d.extension_count;
-      notice(extensionText());
+      if (d.outage) { // FA7: the platform could not take bids; its published reason stays shown
+        var text = outageText(d);
+        feedback("outage", text);
+        notice(text);
+      } else {
+        notice(extensionText());
+      }
     },
     started: function (d) {
       state.auction.status = "live";
@@ -375,6 +381,16 @@
   function extensionText() {
     var a = state.auction;
     return fmt("extended", { time: timeFormat.format(new Date(a.ends_at)), n: a.extension_count });
+  }
+
+  function outageText(d) {
+    var o = d.outage;
+    return fmt("outage_extended", {
+      start: dateTime(o.started_at),
+      end: timeFormat.format(new Date(o.ended_at)),
+      cause: T["cause_" + o.cause] || o.cause,
+      time: dateTime(d.ends_at),
+    });
   }
 
   function applyEvent(msg) {
