@@ -528,3 +528,16 @@ def test_steps_bidders_need_not_hear_write_nothing(lot, charlie):
     )
     triggers.on_disposal(record.pk)
     assert notes() == []
+
+
+def test_operators_read_notifications_in_the_admin_and_cannot_change_them(client, live_auction, alice):
+    services.notify(Kind.OUTBID, "outbid:admin", user=alice, auction=live_auction, lot="x")
+    admin_user = factories.User.objects.create_superuser("root", password="pw-root")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:notices_notification_changelist"))
+    assert page.status_code == 200 and "outbid:admin" in page.content.decode()
+    note = Notification.objects.get(key="outbid:admin")
+    assert client.post(reverse("admin:notices_notification_delete", args=[note.pk]), {"post": "yes"}).status_code == 403
+    assert Notification.objects.filter(pk=note.pk).exists()
+    client.force_login(alice)
+    assert client.get(reverse("admin:notices_notification_changelist")).status_code == 302
