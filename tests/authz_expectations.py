@@ -140,7 +140,7 @@ URL_RULES: dict[str, Rule] = {
     "console/rounds/<int:auction_id>/resume/": Rule(COURT_A, "POST"),
     "console/rounds/<int:auction_id>/amendments/": Rule(COURT_A, "POST"),
     "console/rounds/<int:auction_id>/confirmation.pdf": Rule(COURT_A, kwargs={"auction_id": "ended_auction_id"}),
-    "console/rounds/<int:auction_id>/delivery/": Rule(COURT_A, "POST", note="an unsold round: refused with a message (ST3)"),
+    "console/rounds/<int:auction_id>/delivery/": Rule(COURT_A, "POST", note="unsold: refused with a message (ST3)"),
     "console/webhooks/": Rule(ANY_COURT_STAFF),
     "console/webhooks/<int:endpoint_id>/disable/": Rule(COURT_A, "POST"),
     "console/webhooks/deliveries/<int:delivery_id>/retry/": Rule(COURT_A, "POST"),
