@@ -277,10 +277,7 @@ def check_code(code: QueryCode) -> None:
 def find_code(case_number: str, raw_code: str) -> QueryCode:
     """The query code for this case number and code, or PortalRefusal("invalid_code"): a wrong case
     number and a wrong code are refused alike, so neither can be probed on its own."""
-    try:
-        number = normalise_case_number(case_number or "")
-    except Exception:  # noqa: BLE001 - any malformed number is just a wrong one
-        number = ""
+    number = normalise_case_number(case_number or "")
     code = normalise_code(raw_code)
     found = None
     if number and len(code) == CODE_LENGTH:
