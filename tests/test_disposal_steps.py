@@ -189,7 +189,7 @@ def test_fa2_sale_only_after_a_failed_reauction(lot, clerk):
     assert refused(services.schedule_sale, first, clerk.user, **sale_terms()) == [("FA2", "")]
 
 
-def test_fa2_sale_at_the_last_starting_price_for_60_days_paid_in_full(lot, clerk):
+def test_fa2_sale_at_the_last_starting_price_for_60_days_paid_in_full(lot, clerk, client):
     first = ended(lot)
     second = ended(lot, round_no=2, previous=first, starting=64_000, deposit=6_400)
     assert steps.next_steps(second).sale
@@ -208,6 +208,11 @@ def test_fa2_sale_at_the_last_starting_price_for_60_days_paid_in_full(lot, clerk
 
     with clock.frozen(sale.announce_at):
         services.publish_announcement(sale, clerk.user)
+    with clock.frozen(sale.announce_at + timedelta(hours=1)):
+        page = client.get(f"/auctions/{sale.pk}/").content.decode()
+        notice = client.get(f"/auctions/{sale.pk}/announcement/").content.decode()
+    assert "变卖" in page and "¥64,000.00" in page
+    assert "第一个以变卖价应买的竞买人为买受人" in notice
     with clock.frozen(sale.starts_at - timedelta(days=1)):
         buyers = [paid_bidder(sale, name) for name in ("eve", "finn")]
     with clock.frozen(sale.starts_at + timedelta(days=3)):
