@@ -117,3 +117,45 @@ def test_result_of_a_failed_round_on_the_lot_page(live_processes, browser):
     assert "流拍" in notice.inner_text() and "confirmation" not in notice.inner_html()
     notice.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "lot-failed-phone.png"))
+
+
+def test_clerk_adds_a_webhook_endpoint_and_sees_its_deliveries(live_processes, browser):
+    """The court configures its system's address in the console; the secret is shown once; the
+    next disposal step reaches the receiver on loopback, signed, and is listed as delivered."""
+    from lots import services as lot_services
+    from lots.models import AppraisalAgency
+    from results import webhooks
+    from results.models import WebhookEndpoint
+    from tests.test_webhooks import Receiver
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    court = factories.make_court()
+    clerk = factories.make_staff(court, username="clerkhooks")
+    lot = factories.make_lot(factories.make_case(court))
+    court.panel.add(AppraisalAgency.objects.create(name="北京评估有限公司"))
+    base = live_processes.daphne()
+    with Receiver() as receiver:
+        page = new_page(browser)
+        sign_in(page, base, clerk.user, "/console/webhooks/")
+        page.get_by_label("接收地址").fill("ftp://wrong.example")
+        page.locator("#add-endpoint").click()
+        page.get_by_text("请填写以 http:// 或 https:// 开头的完整地址。").wait_for(timeout=WAIT_MS)
+        page.get_by_label("接收地址").fill(receiver.url)
+        page.get_by_label("说明").fill("执行案件管理系统")
+        page.locator("#add-endpoint").click()
+        secret = page.locator("#new-secret").inner_text(timeout=WAIT_MS).strip()
+        assert secret.startswith("whsec_") and WebhookEndpoint.objects.get().secret == secret
+        page.screenshot(path=str(SHOTS / "console-webhooks-secret.png"), full_page=True)
+
+        lot_services.draw_agency(lot, clerk.user)  # a disposal step; this process's tasks run inline on commit
+        page.reload()
+        assert secret not in page.content()
+        assert len(receiver.requests) == 1
+        request = receiver.requests[0]
+        now = int(request["headers"]["Auction-Signature"].split(",")[0][2:])
+        assert webhooks.verify_signature(secret, request["headers"]["Auction-Signature"], request["body"], now)
+        page.get_by_text("已送达").wait_for(timeout=WAIT_MS)
+        page.screenshot(path=str(SHOTS / "console-webhooks-desktop.png"), full_page=True)
+        phone = new_page(browser, phone=True)
+        sign_in(phone, base, clerk.user, "/console/webhooks/")
+        phone.screenshot(path=str(SHOTS / "console-webhooks-phone.png"), full_page=True)
