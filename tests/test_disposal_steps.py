@@ -381,3 +381,47 @@ def test_fa5_published_withdrawal_reason_masks_personal_data(live_auction, clerk
     reason = live_auction.events.get(kind="withdrawn").payload["reason"]
     assert "王小明" not in reason and "110105199003071234" not in reason and reason.endswith("已履行")
     assert DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_WITHDRAWN).detail["reason"] == reason
+
+
+# --- The pure rules behind these steps -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "round_no", "status", "allowed"),
+    [
+        ("auction", 1, "failed", False),  # only a first round failed: re-auction first
+        ("auction", 2, "failed", True),
+        ("auction", 3, "failed", True),
+        ("sale", 3, "failed", True),
+        ("auction", 2, "sold", False),
+        ("sale", 3, "live", False),
+        (None, 0, None, False),
+    ],
+)
+def test_fa3_rule_only_after_a_failed_reauction_or_sale(kind, round_no, status, allowed):
+    refusal = rules.check_satisfaction_in_kind(kind, round_no, status)
+    assert (refusal is None) is allowed
+    if refusal:
+        assert (refusal.rule, refusal.code) == ("FA3", "satisfaction_too_early")
+
+
+@pytest.mark.parametrize(("amount", "accepted"), [("63999.99", False), ("64000", True), ("64000.01", False)])
+def test_fa2_sale_bid_is_exactly_the_sale_price(amount, accepted):
+    state = rules.AuctionState(
+        status="live",
+        starts_at=T0,
+        ends_at=T0 + timedelta(days=60),
+        starting_price=Decimal("64000.00"),
+        increment=Decimal("1000.00"),
+        current_price=None,
+        leader_id=None,
+        leader_priority_rank=None,
+        is_sale=True,
+    )
+    bidder = rules.BidderState(registration_id=1, priority_rank=None, deposit_secured=True)
+    at_the_end = T0 + timedelta(days=60) - timedelta(minutes=1)  # no soft-close extension in a sale
+    if accepted:
+        result = rules.evaluate_bid(state, bidder, amount, at_the_end)
+        assert (result.amount, result.extended, result.ends_at) == (Decimal("64000.00"), False, state.ends_at)
+    else:
+        with pytest.raises(rules.BidRefused) as refused:
+            rules.evaluate_bid(state, bidder, amount, at_the_end)
+        assert (refused.value.rule, refused.value.code) == ("FA2", rules.BidCode.NOT_SALE_PRICE)
