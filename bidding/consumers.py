@@ -1,9 +1,12 @@
-"""The live socket of one round (protocol: docs/websocket.md). Thin: it parses, calls the bid
-service or the snapshot reader through `database_sync_to_async`, and renders their answers.
+"""The live socket of one round (protocol: docs/websocket.md). Thin: it parses, hands a bid to the
+process's bid writer (bidding/writer.py: `services.place_bids` in batches, answered after commit)
+or calls the snapshot reader through `database_sync_to_async`, and renders their answers.
 Broadcast events reach it through this process's hub (bidding/fanout.py), never by a
 channel-layer group per socket."""
 
+import asyncio
 import logging
+import time
 from collections import deque
 from types import SimpleNamespace
 from urllib.parse import parse_qs
@@ -14,8 +17,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from auctions import clock, outage
+from config import metrics
 
-from . import fanout, services, snapshot
+from . import fanout, snapshot, writer
 from .errors import BidError, not_found, rate_limited, unavailable
 from .protocol import dumps, parse_client_message, pong_frame
 from .ratelimit import SocketLimiter
@@ -40,6 +44,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.synced, self.last_sent, self.buffer = False, 0, deque()
         self.hub = None
         await self.accept()
+        metrics.SOCKETS.inc()
+        self.counted = True
         self.hub = fanout.get_hub()
         await self.hub.join(self.auction_id, self)  # before reading state: no event falls between
         if not await self.sync(_since(self.scope)):
@@ -47,6 +53,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.close(code=NOT_FOUND_CLOSE_CODE)
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            metrics.SOCKETS.dec()
+            self.counted = False
         if self.hub is not None:
             await self.hub.leave(self.auction_id, self)
 
@@ -88,6 +97,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # --- from the client -------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
         received_at = clock.now()  # the server's receive time decides the bid (BI2)
+        arrived = time.perf_counter()
         client_bid_id = None
         try:
             if not self.limiter.allow():
@@ -95,10 +105,18 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             message = parse_client_message(text_data if text_data is not None else bytes_data)
             if message["type"] == "bid":
                 client_bid_id = message["client_bid_id"] or None
-                result = await database_sync_to_async(services.check_place_bid)(
-                    self.user, self.auction_id, message["amount"], message["client_bid_id"], received_at=received_at
-                )
+                try:
+                    # The process's bid writer decides it (in a batch with whatever else is queued)
+                    # and answers after commit; this loop goes on serving sockets meanwhile.
+                    future = writer.submit(
+                        self.user, self.auction_id, message["amount"], message["client_bid_id"], received_at
+                    )
+                    result = await asyncio.wrap_future(future)
+                except BidError as error:
+                    metrics.observe_bid("socket", error.code, time.perf_counter() - arrived)
+                    raise
                 await self.send_frame(result.ack_frame())
+                metrics.observe_bid("socket", "accepted", time.perf_counter() - arrived)
             elif message["type"] == "resync":
                 await self.sync()
             else:

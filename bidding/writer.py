@@ -1,0 +1,142 @@
+"""This process's bid writer: one thread that decides every bid the process receives, in batches.
+
+Why (docs/benchmarks.md, "What each change bought"): a round's bids serialise on its row lock, so
+a hot round takes bids at the rate of its transactions. Deciding each bid in the thread that
+received it put hundreds of threads on one lock, each needing the GIL back after every round trip
+while holding it, and each holding one of the pool's few connections while it waited. Here the
+socket consumers and the HTTP view hand bids to one queue; the writer takes what has queued up,
+groups it by round and decides each group with `services.place_bids`: one transaction, one lock,
+one commit for the group. The acknowledgement still follows the commit, and the events (with
+their gap-free seqs) are recorded and published exactly as for a single bid.
+
+A group that fails as a whole (a database error, or a 变卖 round that takes one bid at a time) is
+decided again bid by bid with `services.check_place_bid`, so one bad bid cannot fail the others.
+"""
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+from django.db import connection
+
+from config import metrics
+
+from . import services
+from .errors import BidError
+from .ratelimit import check_bid_rates
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 200  # bids taken from the queue at once; more wait for the next transaction
+
+
+class BidWriter:
+    def __init__(self):
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> Future:
+        """Queues one bid; the future ends with its `BidResult` or raises its `BidError`."""
+        self._ensure_thread()
+        future: Future = Future()
+        request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at)
+        self.queue.put((auction_id, request, future))
+        return future
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="bid-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            groups: dict[int, list] = {}
+            for auction_id, request, future in batch:
+                groups.setdefault(auction_id, []).append((request, future))
+            for auction_id, items in groups.items():
+                try:
+                    self._decide(auction_id, items)
+                except BaseException as error:  # never leave a bidder waiting for an answer
+                    logger.exception("bid writer: deciding bids on round %s failed", auction_id)
+                    for _request, future in items:
+                        if not future.done():
+                            future.set_exception(error)
+            if self.queue.empty():
+                # Idle: the connection goes back to the pool (or is closed), as a request's would.
+                connection.close()
+
+    def _decide(self, auction_id: int, items: list) -> None:
+        started = time.perf_counter()
+        try:
+            limited = check_bid_rates([request.user.pk if _signed_in(request.user) else None for request, _f in items])
+        except Exception as error:  # the shared cache is unreachable: no bid can be counted
+            for _request, future in items:
+                future.set_exception(error)
+            return
+        admitted = []
+        for item, refusal in zip(items, limited, strict=True):
+            if refusal is None:
+                admitted.append(item)
+            else:
+                item[1].set_exception(refusal)
+        items = admitted
+        if not items:
+            return
+        try:
+            outcomes = services.place_bids(auction_id, [request for request, _future in items])
+        except Exception as error:
+            if not isinstance(error, services.OneAtATime):
+                logger.warning("bid writer: a batch of %s bids on round %s failed; one by one", len(items), auction_id)
+                connection.close()  # whatever broke the batch may have broken the connection
+            self._one_by_one(auction_id, items)
+            return
+        metrics.BID_COMMIT.observe(time.perf_counter() - started)
+        metrics.BID_BATCH.observe(len(items))
+        for (_request, future), outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, BidError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _one_by_one(self, auction_id: int, items: list) -> None:
+        for request, future in items:
+            started = time.perf_counter()
+            try:
+                result = services.check_place_bid(
+                    request.user,
+                    auction_id,
+                    request.raw_amount,
+                    request.client_bid_id,
+                    received_at=request.received_at,
+                    rate_checked=True,
+                )
+            except BaseException as error:  # handed to the bid's caller, which answers the bidder
+                future.set_exception(error)
+                if not isinstance(error, BidError):
+                    connection.close()
+                continue
+            metrics.BID_COMMIT.observe(time.perf_counter() - started)
+            future.set_result(result)
+
+
+def _signed_in(user) -> bool:
+    return bool(user and user.is_authenticated)
+
+
+_writer = BidWriter()
+
+
+def submit(user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> Future:
+    return _writer.submit(user, auction_id, raw_amount, client_bid_id, received_at)
