@@ -129,7 +129,7 @@ def _audit(kind: str, party: Party, actor=None, code: QueryCode | None = None, *
         kind=kind,
         at=clock.now(),
         actor=actor,
-        actor_label=actor_label(actor) if actor is not None else party.name,
+        actor_label=party.name if kind == PartyAccessEvent.Kind.SIGNED_IN else actor_label(actor),
         detail=detail,
     )
 

@@ -556,3 +556,12 @@ def test_pd2_case_page_queries_do_not_grow_with_lots_and_rounds(client, case, ap
             assert client.get(reverse("portal:case", args=[case.id])).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_audit_names_who_acted(client, case, applicant, clerk):
+    factories.issue_code(applicant)  # from the command line: no staff member
+    plain = factories.issue_code(applicant, clerk.user)
+    sign_in(client, case, plain)
+    labels = list(PartyAccessEvent.objects.order_by("id").values_list("kind", "actor_label"))
+    assert labels[:2] == [(Kind.VERIFIED, "系统"), (Kind.CODE_ISSUED, "系统")]
+    assert (Kind.CODE_ISSUED, clerk.name) in labels and labels[-1] == (Kind.SIGNED_IN, applicant.name)
