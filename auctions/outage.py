@@ -343,20 +343,21 @@ class Monitor:
             self.web_grace_until = now + WEB_STALE_AFTER
         elif self.last_ok is not None and now - self.last_ok > self.stall_after:
             report_outage(Cause.CLOCK_STALLED, self.last_ok, now, source=self.name)
-        self._watch_web(now)
-        for window_id in OutageWindow.objects.filter(ended_at__isnull=False, applied_at__isnull=True).values_list(
-            "pk", flat=True
-        ):
-            apply_window(window_id)  # recorded by another process, or interrupted mid-way
+        # One read of the windows not yet applied: the common case (none) costs no write.
+        pending = list(OutageWindow.objects.filter(applied_at__isnull=True).values_list("pk", "cause", "ended_at"))
+        self._watch_web(now, open_causes={cause for _pk, cause, ended in pending if ended is None})
+        for window_id, _cause, ended_at in pending:
+            if ended_at is not None:
+                apply_window(window_id)  # recorded by another process, or interrupted mid-way
 
-    def _watch_web(self, now: datetime) -> None:
+    def _watch_web(self, now: datetime, open_causes: set[str]) -> None:
         alive = latest_web_beat()
         if alive is None:
             return
         down = now - alive > WEB_STALE_AFTER
-        if down and not (self.web_grace_until and now < self.web_grace_until):
+        if down and Cause.WEB_DOWN not in open_causes and not (self.web_grace_until and now < self.web_grace_until):
             open_outage(Cause.WEB_DOWN, alive, source=self.name)
-        elif not down:
+        elif not down and Cause.WEB_DOWN in open_causes:
             end_outage(Cause.WEB_DOWN, now)
 
 
