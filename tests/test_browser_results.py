@@ -148,13 +148,14 @@ def test_clerk_adds_a_webhook_endpoint_and_sees_its_deliveries(live_processes, b
         page.screenshot(path=str(SHOTS / "console-webhooks-secret.png"), full_page=True)
 
         lot_services.draw_agency(lot, clerk.user)  # a disposal step; this process's tasks run inline on commit
-        page.reload()
+        page.goto(f"{base}/console/webhooks/")
         assert secret not in page.content()
         assert len(receiver.requests) == 1
         request = receiver.requests[0]
         now = int(request["headers"]["Auction-Signature"].split(",")[0][2:])
         assert webhooks.verify_signature(secret, request["headers"]["Auction-Signature"], request["body"], now)
         page.get_by_text("已送达").wait_for(timeout=WAIT_MS)
+        assert WebhookEndpoint.objects.count() == 1
         page.screenshot(path=str(SHOTS / "console-webhooks-desktop.png"), full_page=True)
         phone = new_page(browser, phone=True)
         sign_in(phone, base, clerk.user, "/console/webhooks/")
