@@ -1,5 +1,6 @@
 """The party portal (PD1–PD3): query codes, sign-in, the PD2 case page, messages, closing, isolation."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -565,3 +566,20 @@ def test_audit_names_who_acted(client, case, applicant, clerk):
     labels = list(PartyAccessEvent.objects.order_by("id").values_list("kind", "actor_label"))
     assert labels[:2] == [(Kind.VERIFIED, "系统"), (Kind.CODE_ISSUED, "系统")]
     assert (Kind.CODE_ISSUED, clerk.name) in labels and labels[-1] == (Kind.SIGNED_IN, applicant.name)
+
+
+def test_demo_data_prints_a_working_query_code_once(db, client, settings, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    printed = re.findall(r"^  (（\d{4}）\S+号) / ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})  ", first.getvalue(), re.M)
+    assert printed
+    number, plain = printed[0]
+    assert sign_in(client, EnforcementCase.objects.get(number=number), plain).status_code == 302
+    assert plain not in second.getvalue() and f"****{plain[-4:]}" in second.getvalue()
+    assert QueryCode.objects.count() == len(printed)

@@ -17,7 +17,7 @@ from django.db import transaction
 from auctions import clock, lifecycle, rules
 from auctions import services as auction_services
 from auctions.models import Auction
-from lots import pii, services
+from lots import pii, portal, services
 from lots.management.demo_data import CASES, COURTS
 from lots.management.demo_files import demo_pdf, demo_photo
 from lots.models import AppraisalAgency, Court, CourtStaff, DisposalRecord, EnforcementCase, Lot, Party
@@ -275,6 +275,25 @@ def mark_withdrawn(auction: Auction, actor, reason: str) -> None:
 COURT_TEXT = "有意竞买者可于竞价开始前工作日联系承办人预约看样。"
 
 
+def seed_query_codes(staff_by_court) -> list[tuple[str, str, str]]:
+    """PD1: each demo case's applicant gets a query code for the party portal, printed once; on a
+    second run the live code is only named by its last four characters."""
+    rows = []
+    for case_spec in CASES:
+        case = EnforcementCase.objects.get(number=case_spec["number"])
+        applicant = case.parties.filter(role=Party.Role.APPLICANT).order_by("id").first()
+        if applicant is None or case.status != EnforcementCase.Status.OPEN:
+            continue
+        live = applicant.query_codes.filter(revoked_at__isnull=True).first()
+        if live is not None:
+            rows.append((case.number, applicant.name, f"****{live.hint}"))
+            continue
+        clerk = staff_by_court[case_spec["court"]][1].clerk
+        _code, plain = portal.issue_query_code(applicant, clerk.user, papers="营业执照副本、法定代表人身份证明书")
+        rows.append((case.number, applicant.name, plain))
+    return rows
+
+
 class Command(BaseCommand):
     help = "Loads demo courts, staff, cases, lots and rounds in every state (safe to run again)."
 
@@ -298,3 +317,6 @@ class Command(BaseCommand):
             for username, role, _name, _phone in spec["staff"]:
                 self.stdout.write(f"  {username} / {demo_password(username)}  ({spec['name']}, {role})")
         self.stdout.write(f"  {SUPERUSER[0]} / {SUPERUSER[1]}  (superuser, /admin/)")
+        self.stdout.write("Party portal /portal/ (case number / query code; a new code: manage.py issue_query_code):")
+        for number, name, code in seed_query_codes(staff_by_court):
+            self.stdout.write(f"  {number} / {code}  ({name})")
