@@ -190,23 +190,26 @@ def on_bid(auction_id: int, bid_seq: int) -> None:
 
 # --- The periodic sweep -----------------------------------------------------------------------------
 def sweep(now: datetime) -> int:
-    """Everything that is announced by looking: returns how many notifications it wrote or found."""
-    count = 0
+    """Everything that is announced by looking; returns how many notifications it wrote. Each part
+    first asks which of its keys are written already (one query), so a sweep that finds nothing
+    new costs a few queries, however many rows it looks at."""
     with transaction.atomic():
-        count += _registrations_done(now)
-        count += _missed_outbids(now)
-        count += _deposits_moved(now)
-        count += _rounds_soon(now)
-        count += _balances(now)
-    return count
+        return (
+            _registrations_done(now) + _missed_outbids(now) + _deposits_moved(now) + _rounds_soon(now) + _balances(now)
+        )
+
+
+def _unwritten(keys) -> set[str]:
+    keys = set(keys)
+    return keys - set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
 
 
 def _registrations_done(now: datetime) -> int:
     since = now - timing.SWEEP_LOOKBACK
-    recent = Registration.objects.filter(terms_accepted_at__gte=since, terms_accepted_at__lte=now).select_related(
-        "user", "auction__lot"
-    )
-    for registration in recent:
+    recent = Registration.objects.filter(terms_accepted_at__gte=since, terms_accepted_at__lte=now)
+    new = _unwritten(f"registered:{pk}" for pk in recent.values_list("pk", flat=True))
+    wanted = recent.filter(pk__in=[int(key.split(":")[1]) for key in new]).select_related("user", "auction__lot")
+    for registration in wanted:
         notify(
             Kind.REGISTERED,
             f"registered:{registration.pk}",
@@ -215,20 +218,17 @@ def _registrations_done(now: datetime) -> int:
             code=registration.code,
             **_lot_params(registration.auction),
         )
-    return len(recent)
+    return len(wanted)
 
 
 def _missed_outbids(now: datetime) -> int:
     """Outbid notices whose task never ran (its process ended before enqueuing): recent bids from
     the second of a round on, whose key is not written yet."""
-    recent = list(
-        Bid.objects.filter(received_at__gte=now - timing.OUTBID_LOOKBACK, received_at__lte=now, seq__gt=1)
-        .order_by("auction_id", "seq")
-        .values_list("auction_id", "seq")
-    )
+    recent = Bid.objects.filter(
+        received_at__gte=now - timing.OUTBID_LOOKBACK, received_at__lte=now, seq__gt=1
+    ).values_list("auction_id", "seq")
     keys = {f"outbid:{auction_id}:{seq}": (auction_id, seq) for auction_id, seq in recent}
-    written = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
-    missing = [pair for key, pair in keys.items() if key not in written]
+    missing = sorted(keys[key] for key in _unwritten(keys))
     for auction_id, seq in missing:
         on_bid(auction_id, seq)
     return len(missing)
@@ -236,34 +236,33 @@ def _missed_outbids(now: datetime) -> int:
 
 def _deposits_moved(now: datetime) -> int:
     since = now - timing.SWEEP_LOOKBACK
-    deposits = Deposit.objects.select_related("registration__user", "registration__auction__lot")
-    secured = list(deposits.filter(secured_at__gte=since, secured_at__lte=now))
-    released = list(
-        deposits.filter(
-            status=Deposit.Status.RELEASED, secured_at__isnull=False, settled_at__gte=since, settled_at__lte=now
-        )
-    )
-    for deposit in secured:
-        registration = deposit.registration
-        notify(
-            Kind.DEPOSIT_SECURED,
-            f"deposit_secured:{deposit.pk}",
-            user=registration.user,
-            auction=registration.auction,
-            amount=yuan(deposit.amount.amount),
-            **_lot_params(registration.auction),
-        )
-    for deposit in released:
-        registration = deposit.registration
-        notify(
+    moves = (
+        (Kind.DEPOSIT_SECURED, Deposit.objects.filter(secured_at__gte=since, secured_at__lte=now)),
+        (
             Kind.DEPOSIT_RELEASED,
-            f"deposit_released:{deposit.pk}",
-            user=registration.user,
-            auction=registration.auction,
-            amount=yuan(deposit.amount.amount),
-            **_lot_params(registration.auction),
+            Deposit.objects.filter(
+                status=Deposit.Status.RELEASED, secured_at__isnull=False, settled_at__gte=since, settled_at__lte=now
+            ),
+        ),
+    )
+    count = 0
+    for kind, deposits in moves:
+        new = _unwritten(f"{kind}:{pk}" for pk in deposits.values_list("pk", flat=True))
+        wanted = deposits.filter(pk__in=[int(key.split(":")[1]) for key in new]).select_related(
+            "registration__user", "registration__auction__lot"
         )
-    return len(secured) + len(released)
+        for deposit in wanted:
+            registration = deposit.registration
+            notify(
+                kind,
+                f"{kind}:{deposit.pk}",
+                user=registration.user,
+                auction=registration.auction,
+                amount=yuan(deposit.amount.amount),
+                **_lot_params(registration.auction),
+            )
+            count += 1
+    return count
 
 
 def _audience(auction: Auction) -> list:
@@ -284,51 +283,50 @@ def _rounds_soon(now: datetime) -> int:
         status=Auction.Status.LIVE, ends_at__gt=now, ends_at__lte=now + timing.END_REMINDER_LEAD
     )
     count = 0
-    for auction in starting.select_related("lot"):
-        if not timing.due_before(auction.starts_at, timing.START_REMINDER_LEAD, now):
-            continue
-        for user in _audience(auction):
-            notify(
-                Kind.STARTING_SOON,
-                f"starting_soon:{auction.pk}:{user.pk}",
-                user=user,
-                auction=auction,
-                at=iso(auction.starts_at),
-                **_lot_params(auction),
+    for kind, rounds, lead, moment in (
+        (Kind.STARTING_SOON, starting, timing.START_REMINDER_LEAD, "starts_at"),
+        (Kind.ENDING_SOON, ending, timing.END_REMINDER_LEAD, "ends_at"),
+    ):
+        for auction in rounds.select_related("lot"):
+            at = getattr(auction, moment)
+            if not timing.due_before(at, lead, now):
+                continue
+            audience = _audience(auction)
+            new = _unwritten(f"{kind}:{auction.pk}:{user.pk}" for user in audience)
+            extra = (
+                {"price": yuan((auction.current_price or auction.starting_price).amount)}
+                if kind == Kind.ENDING_SOON
+                else {}
             )
-            count += 1
-    for auction in ending.select_related("lot"):
-        if not timing.due_before(auction.ends_at, timing.END_REMINDER_LEAD, now):
-            continue
-        price = yuan((auction.current_price or auction.starting_price).amount)
-        for user in _audience(auction):
-            notify(
-                Kind.ENDING_SOON,
-                f"ending_soon:{auction.pk}:{user.pk}",
-                user=user,
-                auction=auction,
-                at=iso(auction.ends_at),
-                price=price,
-                **_lot_params(auction),
-            )
-            count += 1
+            for user in audience:
+                key = f"{kind}:{auction.pk}:{user.pk}"
+                if key in new:
+                    notify(kind, key, user=user, auction=auction, at=iso(at), **extra, **_lot_params(auction))
+                    count += 1
     return count
 
 
 def _balances(now: datetime) -> int:
-    awaiting = Settlement.objects.filter(
-        Q(status=Settlement.Status.AWAITING_BALANCE), balance_due_at__gt=now, winner__isnull=False
-    ).select_related("winner__user", "auction__lot")
+    awaiting = list(
+        Settlement.objects.filter(
+            Q(status=Settlement.Status.AWAITING_BALANCE), balance_due_at__gt=now, winner__isnull=False
+        ).select_related("winner__user", "auction__lot")
+    )
+    stages = {settlement.pk: timing.balance_reminder_stage(settlement.balance_due_at, now) for settlement in awaiting}
+    keys = [f"balance_due:{settlement.pk}" for settlement in awaiting]
+    keys += [f"balance_reminder:{pk}:{stage}" for pk, stage in stages.items() if stage is not None]
+    new = _unwritten(keys)
     count = 0
     for settlement in awaiting:
         base = _lot_params(settlement.auction)
-        _balance_due(settlement, settlement.winner, base)
-        count += 1
-        stage = timing.balance_reminder_stage(settlement.balance_due_at, now)
-        if stage is not None:
+        if f"balance_due:{settlement.pk}" in new:
+            _balance_due(settlement, settlement.winner, base)
+            count += 1
+        key = f"balance_reminder:{settlement.pk}:{stages[settlement.pk]}"
+        if key in new:
             notify(
                 Kind.BALANCE_REMINDER,
-                f"balance_reminder:{settlement.pk}:{stage}",
+                key,
                 user=settlement.winner.user,
                 auction=settlement.auction,
                 balance=yuan(settlement.balance.amount),

@@ -287,6 +287,16 @@ def test_starting_soon_reaches_subscribers_and_registered_bidders_from_one_hour_
     assert len(notes(Kind.STARTING_SOON)) == 2
 
 
+def test_a_sweep_that_finds_nothing_new_costs_a_few_queries(lot, django_assert_max_num_queries):
+    auction = upcoming(lot)
+    for n in range(8):
+        services.subscribe_reminder(factories.make_bidder(f"fan{n}"), auction.pk)
+    moment = auction.starts_at - timedelta(minutes=5)
+    assert triggers.sweep(moment) == 8
+    with django_assert_max_num_queries(14):  # not one per subscriber
+        assert triggers.sweep(moment) == 0
+
+
 def test_starting_soon_is_not_sent_once_bidding_has_started(lot, charlie):
     auction = upcoming(lot)
     services.subscribe_reminder(charlie, auction.pk)
