@@ -26,6 +26,7 @@ class ResultNotice:
     reason: str
     confirmation_number: str
     buyer_user_id: int | None
+    defaulted: bool  # the buyer did not pay the balance (悔拍, ST4)
 
 
 def notice(auction: Auction) -> ResultNotice | None:
@@ -49,4 +50,11 @@ def notice(auction: Auction) -> ResultNotice | None:
         reason=str(detail.get("reason", "")) if result == "withdrawn" else "",
         confirmation_number=confirmation.number if confirmation else "",
         buyer_user_id=confirmation.buyer_id if confirmation else None,
+        defaulted=result == "sold" and _defaulted(auction),
     )
+
+
+def _defaulted(auction: Auction) -> bool:
+    from payments.models import Settlement  # payments builds on auctions
+
+    return Settlement.objects.filter(auction=auction, status=Settlement.Status.DEFAULTED).exists()

@@ -100,6 +100,8 @@ def create_endpoint(court: Court, actor, *, url: str, description: str = "") -> 
                 )
             }
         )
+    if WebhookEndpoint.objects.filter(court=court, url=url, disabled_at__isnull=True).exists():
+        raise ValidationError({"url": ValidationError(_("该地址已添加。"), code="duplicate_url")})
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint.objects.create(
         court=court,

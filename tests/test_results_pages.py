@@ -85,3 +85,19 @@ def test_st1_court_downloads_the_full_copy_of_its_own_rounds_only(client, sold, 
     assert client.get(url).status_code == 404
     client.force_login(charlie)
     assert client.get(url).status_code == 403
+
+
+def test_st4_a_defaulted_sale_says_so_on_the_notice(client, sold, clerk):
+    from datetime import timedelta
+
+    from auctions import clock
+    from payments.models import Settlement
+    from payments.settlement import confirm_default
+
+    auction, _user = sold
+    assert "悔拍" not in client.get(f"/auctions/{auction.pk}/result/").content.decode()
+    settlement = Settlement.objects.get(auction=auction)
+    with clock.travel(settlement.balance_due_at - clock.now() + timedelta(minutes=1)):
+        confirm_default(settlement.pk, clerk.user, resale_costs="0", shortfall="0", debt="0")
+    page = client.get(f"/auctions/{auction.pk}/result/").content.decode()
+    assert "已认定悔拍" in page and "ST4" in page

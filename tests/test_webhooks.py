@@ -264,3 +264,14 @@ def test_console_webhooks_is_for_court_staff_only(client, alice):
     assert client.get("/console/webhooks/").status_code == 302  # to sign in
     client.force_login(alice)
     assert client.get("/console/webhooks/").status_code == 403
+
+
+def test_the_same_active_address_is_not_added_twice(court, clerk, other_court, clerk_b):
+    endpoint, _secret = webhooks.create_endpoint(court, clerk.user, url="https://court.example/hooks")
+    with pytest.raises(ValidationError) as twice:
+        webhooks.create_endpoint(court, clerk.user, url="https://court.example/hooks")
+    assert twice.value.message_dict["url"]
+    webhooks.create_endpoint(other_court, clerk_b.user, url="https://court.example/hooks")  # another court's
+    webhooks.disable_endpoint(endpoint, clerk.user)
+    webhooks.create_endpoint(court, clerk.user, url="https://court.example/hooks")  # again once disabled
+    assert WebhookEndpoint.objects.filter(court=court).count() == 2
