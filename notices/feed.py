@@ -13,7 +13,7 @@ from datetime import datetime
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, Value
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -182,6 +182,7 @@ def hydrate(rows) -> list[Entry]:
             }
             url = reverse("auction_announcement", args=[auction.pk])
         elif kind == NoticeKind.RESULT:
+            url = _result_url(auction.pk)
             if auction.status == Auction.Status.SOLD:
                 title = _("成交结果：%(lot)s") % {"lot": lot.title}
                 code = auction.leading_bid.registration.code if auction.leading_bid else "—"
@@ -202,6 +203,7 @@ def hydrate(rows) -> list[Entry]:
             else:
                 title = _("撤回拍卖：%(lot)s") % {"lot": lot.title}
                 summary = _("撤回原因：%(reason)s") % {"reason": reason}
+                url = _result_url(auction.pk)
         result.append(
             Entry(
                 kind=kind,
@@ -215,6 +217,14 @@ def hydrate(rows) -> list[Entry]:
             )
         )
     return result
+
+
+def _result_url(auction_id: int) -> str:
+    """The round's public result notice (results app) where there is one, else its lot page."""
+    try:
+        return reverse("results:result", args=[auction_id])
+    except NoReverseMatch:
+        return reverse("auction_detail", args=[auction_id])
 
 
 def _local(moment: datetime | None) -> str:

@@ -74,6 +74,16 @@ def test_the_feed_holds_every_kind_newest_first(client, five_kinds):
     assert [row[1] for row in rows] == sorted((row[1] for row in rows), reverse=True)
 
 
+def test_each_entry_links_to_a_public_page(client, five_kinds):
+    """Results and withdrawals to the result notice, announcements and amendments to the
+    announcement, suspensions to the lot page; every link answers."""
+    entries = feed.hydrate(feed.entries(clock.now()))
+    sold = five_kinds["sold"].pk
+    assert next(e.url for e in entries if e.kind == "result" and "成交轿车" in e.title) == f"/auctions/{sold}/result/"
+    for entry in entries:
+        assert client.get(entry.url).status_code == 200, entry.url
+
+
 def test_the_feed_filters_by_kind_and_court(client, five_kinds, other_court):
     html = client.get(reverse("notices:public"), {"kind": "result"}).content.decode()
     assert kinds_in(html) == ["result"] and "成交轿车" in html and "流拍设备" in html and "望京住宅" not in html
