@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from auctions.models import Auction, AuctionEvent
+from config import metrics
 
 from .protocol import event_text
 
@@ -178,13 +180,17 @@ class Hub:
             self._request_fill()
 
     async def _fan_out(self, room: Room, seq: int, text: str) -> None:
-        for index, socket in enumerate(list(room.sockets)):
+        started = time.perf_counter()
+        sockets = list(room.sockets)
+        for index, socket in enumerate(sockets):
             if index and index % BATCH == 0:
                 await asyncio.sleep(0)
             try:
                 await socket.push(seq, text)
             except Exception:
                 logger.warning("fan-out: a socket of auction %s refused event %s", room.auction_id, seq, exc_info=True)
+        metrics.FANOUT.observe(time.perf_counter() - started)
+        metrics.DELIVERIES.inc(len(sockets))
         # Yield between events, or daphne cannot flush its writes under a backlog.
         await asyncio.sleep(0)
 

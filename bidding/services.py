@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -186,6 +187,7 @@ class BidRequest:
     raw_amount: object
     client_bid_id: str
     received_at: datetime
+    language: str | None = None  # the bidder's: refusal messages are worded when they are made
 
 
 def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | BidError]:
@@ -239,29 +241,35 @@ def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | 
         written = False
         for index in todo:
             request = requests[index]
-            registration = registrations.get(request.user.pk)
-            if registration is None:
-                outcomes[index] = not_registered()
-                continue
-            first = placed.get((registration.pk, request.client_bid_id)) if request.client_bid_id else None
-            if first is not None:
-                outcomes[index] = _repeated(first, registration)
-                continue
-            bidder = rules.BidderState(registration.pk, registration.priority_rank, registration.pk in secured)
-            at = to_millis(request.received_at)  # as check_place_bid keeps it
-            if auction.status == Auction.Status.ANNOUNCED and auction.starts_at <= at < auction.ends_at:
-                open_round(auction, at)  # the clock is late: time decides, not the worker
-            try:
-                accepted = rules.evaluate_bid(round_state(auction), bidder, request.raw_amount, at)
-            except rules.BidRefused as refusal:
-                outcomes[index] = BidError.from_refusal(refusal)
-                continue
-            result = do_place_bid(auction, registration, accepted, at, request.client_bid_id, save=False)
-            placed[registration.pk, request.client_bid_id] = auction.leading_bid
-            outcomes[index], written = result, True
+            with translation.override(request.language):
+                written |= _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index)
         if written:
             auction.save(update_fields=AFTER_BID_FIELDS)
     return outcomes
+
+
+def _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index) -> bool:
+    """One bid of `place_bids`, under the round's lock; True if it was written."""
+    registration = registrations.get(request.user.pk)
+    if registration is None:
+        outcomes[index] = not_registered()
+        return False
+    first = placed.get((registration.pk, request.client_bid_id)) if request.client_bid_id else None
+    if first is not None:
+        outcomes[index] = _repeated(first, registration)
+        return False
+    bidder = rules.BidderState(registration.pk, registration.priority_rank, registration.pk in secured)
+    at = to_millis(request.received_at)  # as check_place_bid keeps it
+    if auction.status == Auction.Status.ANNOUNCED and auction.starts_at <= at < auction.ends_at:
+        open_round(auction, at)  # the clock is late: time decides, not the worker
+    try:
+        accepted = rules.evaluate_bid(round_state(auction), bidder, request.raw_amount, at)
+    except rules.BidRefused as refusal:
+        outcomes[index] = BidError.from_refusal(refusal)
+        return False
+    outcomes[index] = do_place_bid(auction, registration, accepted, at, request.client_bid_id, save=False)
+    placed[registration.pk, request.client_bid_id] = auction.leading_bid
+    return True
 
 
 AFTER_BID_FIELDS = [

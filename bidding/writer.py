@@ -20,6 +20,7 @@ import time
 from concurrent.futures import Future
 
 from django.db import connection
+from django.utils import translation
 
 from config import metrics
 
@@ -42,7 +43,7 @@ class BidWriter:
         """Queues one bid; the future ends with its `BidResult` or raises its `BidError`."""
         self._ensure_thread()
         future: Future = Future()
-        request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at)
+        request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, translation.get_language())
         self.queue.put((auction_id, request, future))
         return future
 
@@ -114,14 +115,15 @@ class BidWriter:
         for request, future in items:
             started = time.perf_counter()
             try:
-                result = services.check_place_bid(
-                    request.user,
-                    auction_id,
-                    request.raw_amount,
-                    request.client_bid_id,
-                    received_at=request.received_at,
-                    rate_checked=True,
-                )
+                with translation.override(request.language):
+                    result = services.check_place_bid(
+                        request.user,
+                        auction_id,
+                        request.raw_amount,
+                        request.client_bid_id,
+                        received_at=request.received_at,
+                        rate_checked=True,
+                    )
             except BaseException as error:  # handed to the bid's caller, which answers the bidder
                 future.set_exception(error)
                 if not isinstance(error, BidError):
