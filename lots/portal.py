@@ -508,9 +508,9 @@ MONEY_DETAILS = frozenset({"deposit_applied", "balance"})
 def _detail_value(key: str, value) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None
-    if key == "method":
+    if key == "method":  # a reference price or closing method; anything else (a draw's algorithm) stays out
         labels = {**dict(ReferencePrice.Method.choices), **dict(EnforcementCase.ClosingMethod.choices)}
-        return str(labels.get(value, value))
+        return str(labels[value]) if value in labels else None
     if key in MONEY_DETAILS:
         try:
             return f"¥{Decimal(str(value)):,.2f}"
@@ -527,6 +527,8 @@ def timeline_entry(record: DisposalRecord) -> dict:
     details that are meant for parties; ids, seeds and hashes stay in the record."""
     details = []
     for key, label in DETAIL_LABELS.items():
+        if key == "round" and record.auction_id:
+            continue  # the round's label is shown beside the step already
         value = _detail_value(key, record.detail.get(key)) if key in record.detail else None
         if value not in (None, ""):
             details.append((label, value))
@@ -573,6 +575,8 @@ def case_overview(code: QueryCode) -> dict:
     money_rows, sums = [], dict.fromkeys(["paid_in", "refunded", "proceeds", "forfeited"], Decimal("0.00"))
     for auction in rounds:
         row_totals = totals[auction.pk]
+        if auction.pk not in settlements and not any(row_totals[name] for name in sums):
+            continue  # no money has moved for this round yet
         for name in sums:
             sums[name] += row_totals[name]
         money_rows.append(

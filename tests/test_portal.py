@@ -583,3 +583,28 @@ def test_demo_data_prints_a_working_query_code_once(db, client, settings, tmp_pa
     assert sign_in(client, EnforcementCase.objects.get(number=number), plain).status_code == 302
     assert plain not in second.getvalue() and f"****{plain[-4:]}" in second.getvalue()
     assert QueryCode.objects.count() == len(printed)
+
+
+def test_pd2_timeline_keeps_algorithms_and_repeated_round_labels_out(case, clerk):
+    lot = factories.make_lot(case)
+    agency = DisposalRecord.objects.create(
+        case=case,
+        lot=lot,
+        kind=DisposalRecord.Kind.AGENCY_DRAWN,
+        at=clock.now(),
+        actor_label="书记员",
+        detail={"method": "sha256(seed) mod n; candidates sorted by id", "seed": "ab12"},
+    )
+    price = DisposalRecord.objects.create(
+        case=case,
+        lot=lot,
+        kind=DisposalRecord.Kind.REFERENCE_PRICE_SET,
+        at=clock.now(),
+        actor_label="书记员",
+        detail={"method": "online", "valid_until": "2027-01-01"},
+    )
+    assert portal.timeline_entry(agency)["details"] == []
+    assert [(str(label), value) for label, value in portal.timeline_entry(price)["details"]] == [
+        ("方式", "网络询价"),
+        ("有效期至", "2027-01-01"),
+    ]
