@@ -57,7 +57,8 @@ def parse_client_message(raw: str | bytes | None) -> dict:
         message = json.loads(raw)
     except (ValueError, RecursionError):
         raise bad_message(_("消息不是有效的 JSON")) from None
-    if not isinstance(message, dict) or message.get("type") not in CLIENT_TYPES:
+    # A list or object as "type" is unhashable: check that it is a string before the set lookup.
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str) or message["type"] not in CLIENT_TYPES:
         raise bad_message(_("未知的消息类型"))
     if message["type"] == "bid":
         client_bid_id = message.get("client_bid_id", "")
