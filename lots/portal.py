@@ -44,7 +44,6 @@ from .models import (
     DisposalRecord,
     EnforcementCase,
     EnforcementMeasure,
-    Lot,
     Party,
     PartyAccessEvent,
     QueryCode,
@@ -554,12 +553,10 @@ def case_overview(code: QueryCode) -> dict:
 
     case = code.case
     lots = list(
-        case.lots.exclude(status=Lot.Status.DRAFT)
-        .prefetch_related(
+        case.lots.prefetch_related(
             Prefetch("reference_prices", queryset=ReferencePrice.objects.select_related("agency")),
             Prefetch("agency_draws", queryset=AgencyDraw.objects.select_related("result")),
-        )
-        .order_by("id")
+        ).order_by("id")
     )
     rounds = list(
         Auction.objects.filter(lot__case=case, status__in=Auction.PUBLIC_STATUSES)
