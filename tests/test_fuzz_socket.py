@@ -130,3 +130,53 @@ def test_http_bid_fallback_answers_malformed_messages_with_400(auction, message)
     response = client.post(f"/auctions/{auction.pk}/bids", message, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "bad_message"
+
+
+BID_CODES = {
+    "bad_message",
+    "rate_limited",
+    "invalid_amount",
+    "too_low",
+    "not_a_multiple",
+    "already_leading",
+}
+
+
+def test_bids_with_any_amount_get_an_ack_or_a_coded_refusal(auction, settings):
+    """A secured bidder's bid messages with amounts of every JSON type and shape."""
+    settings.BID_RATE_LIMITS = ((1, 10_000),)
+    user = factories.make_bidder("amounts")
+    factories.register(auction, user, secured=True)
+    amounts = json_values | st.decimals(allow_nan=True, places=3).map(str) | st.integers(-(10**30), 10**30)
+
+    @hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(values=st.lists(amounts, min_size=1, max_size=8))
+    def exchange(values):
+        messages = [("text", json.dumps({"type": "bid", "amount": value})) for value in values]
+        answers, pong = async_to_sync(_exchange_as)(auction.pk, messages, user)
+        for answer in answers:
+            assert answer["type"] == "ack" or answer.get("code") in BID_CODES, answer
+        assert pong["type"] == "pong"
+
+    exchange()
+
+
+async def _exchange_as(auction_id: int, messages, user):
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/auctions/{auction_id}/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert connected
+    await communicator.receive_json_from(timeout=TIMEOUT)
+    answers = []
+    for _kind, payload in messages:
+        await communicator.send_to(text_data=payload)
+        answer = await communicator.receive_json_from(timeout=TIMEOUT)
+        while answer["type"] == "event":  # an accepted bid's event may come before or after its ack
+            answer = await communicator.receive_json_from(timeout=TIMEOUT)
+        answers.append(answer)
+    await communicator.send_to(text_data='{"type": "ping"}')
+    pong = await communicator.receive_json_from(timeout=TIMEOUT)
+    while pong["type"] == "event":
+        pong = await communicator.receive_json_from(timeout=TIMEOUT)
+    await communicator.disconnect()
+    return answers, pong
