@@ -235,6 +235,16 @@ def test_production_cookies_hsts_and_redirect():
     assert result.stdout.split() == ["True", "True", "31536000", "True", "True", "False", "True", "False"]
 
 
+def test_production_health_check_is_not_redirected_to_https():
+    code = (
+        "import django; django.setup(); from django.test import Client;"
+        " c = Client(SERVER_NAME='auction.example');"
+        " print(c.get('/healthz').status_code, c.get('/').status_code)"
+    )
+    result = run_python(code, production_env())
+    assert result.stdout.split()[-2:] == ["200", "301"], result.stderr
+
+
 @pytest.mark.parametrize("secret", ["SECRET_KEY", "PII_ENCRYPTION_KEY", "PII_HASH_KEY"])
 def test_production_refuses_to_start_without_each_secret(secret):
     result = run_python("from django.conf import settings; settings.SECRET_KEY", production_env(**{secret: None}))
