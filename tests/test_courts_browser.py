@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from auctions.models import Auction
+from tests.test_browser_notices import serious_accessibility_problems
 from tests.test_public_support import lot_for, published_round, set_result
 
 pytestmark = pytest.mark.browser
@@ -35,6 +36,7 @@ def test_calendar_and_court_page_on_a_phone_and_a_desktop(live_processes, browse
         listed = page.locator(f"#day-{day} + .auction-grid").inner_text()
         assert "朝阳车位" in listed and "浦东商铺" in listed
         page.screenshot(path=f"{SCREENS}/calendar-{name}.png", full_page=True)
+        assert serious_accessibility_problems(page) == [], name
 
         page.select_option("#cal-court", court.code)
         page.click(".calendar-head button[type=submit]")
@@ -53,4 +55,5 @@ def test_calendar_and_court_page_on_a_phone_and_a_desktop(live_processes, browse
         assert page.locator("#court-sold").inner_text() == "1"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
         page.screenshot(path=f"{SCREENS}/court-{name}.png", full_page=True)
+        assert serious_accessibility_problems(page) == [], name
         page.close()

@@ -10,6 +10,7 @@ import pytest
 from lots.models import Lot
 from tests import factories
 from tests.test_browser_bidding import WAIT_MS, bid, logged_in_page, open_lot, panel
+from tests.test_browser_notices import serious_accessibility_problems
 from tests.test_public_support import lot_for, published_round
 
 pytestmark = pytest.mark.browser
@@ -113,5 +114,6 @@ def test_lot_page_facts_tabs_and_screenshots_in_both_languages(live_processes, b
                 page.click(f"a[href='#tab-{tab}']")
                 assert page.locator(f"#tab-{tab}").is_visible(), tab
             page.goto(f"{base}/auctions/{auction.pk}/")
+            assert serious_accessibility_problems(page) == [], (lang, name)
             page.screenshot(path=str(SCREENS / f"lotpage-{lang}-{name}.png"), full_page=True)
             context.close()

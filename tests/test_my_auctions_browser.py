@@ -6,6 +6,7 @@ import pytest
 
 from tests import factories
 from tests.test_browser_bidding import WAIT_MS, bid, logged_in_page, open_lot
+from tests.test_browser_notices import serious_accessibility_problems
 from tests.test_public_support import lot_for, published_round
 
 pytestmark = pytest.mark.browser
@@ -44,3 +45,4 @@ def test_my_auctions_follow_the_round_without_a_reload(live_processes, browser, 
     mine.set_viewport_size({"width": 390, "height": 844})
     assert mine.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     mine.screenshot(path=f"{SCREENS}/me-phone.png", full_page=True)
+    assert serious_accessibility_problems(mine) == []

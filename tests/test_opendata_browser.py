@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from auctions.models import Auction
+from tests.test_browser_notices import serious_accessibility_problems
 from tests.test_public_support import assert_no_personal_data, lot_for, pii_lot, published_round, set_result
 
 pytestmark = pytest.mark.browser
@@ -30,6 +31,7 @@ def test_researcher_downloads_filtered_results_and_announcements(live_processes,
     page.goto(base + "/")
     page.click("a[href='/open-data/']")
     page.wait_for_url(f"{base}/open-data/")
+    assert serious_accessibility_problems(page) == []
     page.select_option("#od-court", court.code)
     page.fill("#od-from", "2000-01-01")
     with page.expect_download() as info:
