@@ -277,8 +277,9 @@ def _provider_failed(payment_id: int, exc: ProviderError) -> Payment:
     return payment
 
 
-def apply_remote(payment: Payment, remote: RemotePayment) -> None:
-    """Records the provider's answer. The caller holds the payment's locks (locks.payment_for_update)."""
+def apply_remote(payment: Payment, remote: RemotePayment, actor=None) -> None:
+    """Records the provider's answer. The caller holds the payment's locks (locks.payment_for_update).
+    `actor`: the clerk who matched a bank transfer, named in the disposal record (PD5)."""
     if not payment.is_open:
         if remote.status == RemoteStatus.CAPTURED and payment.status != Payment.Status.SUCCEEDED:
             log.error("payment %s captured at %s after it was closed here", payment.reference, payment.provider)
@@ -297,7 +298,7 @@ def apply_remote(payment: Payment, remote: RemotePayment) -> None:
             )
             payment.error = "amount or currency mismatch at the provider"
         else:
-            _money_arrived(payment, now)
+            _money_arrived(payment, now, actor)
             return
     elif remote.status == RemoteStatus.FAILED:
         payment.status, payment.error, payment.completed_at = Payment.Status.FAILED, remote.error[:300], now
@@ -310,7 +311,7 @@ def apply_remote(payment: Payment, remote: RemotePayment) -> None:
     payment.save()
 
 
-def _money_arrived(payment: Payment, now) -> None:
+def _money_arrived(payment: Payment, now, actor=None) -> None:
     """The money is in the court's escrow: post it and secure the deposit, or mark the round paid
     (ST3) and hand it to the case records (PD5)."""
     payment.status, payment.completed_at, payment.error = Payment.Status.SUCCEEDED, now, ""
@@ -336,7 +337,7 @@ def _money_arrived(payment: Payment, now) -> None:
     if payment.deposit_id:
         _deposit_paid(payment, now)
     else:
-        _balance_paid(payment, now)
+        _balance_paid(payment, now, actor)
 
 
 def _deposit_paid(payment: Payment, now) -> None:
@@ -348,12 +349,14 @@ def _deposit_paid(payment: Payment, now) -> None:
     deposit.move_to(Deposit.Status.SECURED, provider=payment.provider, provider_ref=payment.reference, secured_at=now)
 
 
-def _balance_paid(payment: Payment, now) -> None:
+def _balance_paid(payment: Payment, now, actor=None) -> None:
     settlement = payment.settlement
     settlement.status, settlement.paid_at = Settlement.Status.PAID, now
     settlement.save(update_fields=["status", "paid_at"])
     detail = {"payment": payment.reference, "provider": payment.provider}
-    record_disposal(DisposalRecord.Kind.BALANCE_PAID, settlement.auction, amount=payment.amount.amount, detail=detail)
+    record_disposal(
+        DisposalRecord.Kind.BALANCE_PAID, settlement.auction, amount=payment.amount.amount, actor=actor, detail=detail
+    )
     record_disposal(
         DisposalRecord.Kind.PROCEEDS_RECEIVED,
         settlement.auction,
@@ -429,5 +432,5 @@ def confirm_bank_transfer(payment_id: int, clerk, amount, bank_ref: str) -> Paym
             confirmed_by=clerk,
             confirmed_at=clock.now(),
         )
-        apply_remote(payment, get_gateway("bank").retrieve_payment(payment.reference))
+        apply_remote(payment, get_gateway("bank").retrieve_payment(payment.reference), actor=clerk)
     return payment
