@@ -134,3 +134,16 @@ def test_st3_no_delivery_for_a_failed_round(clerk, live_auction):
         services.record_delivery(auction, clerk.user, delivered_on=clock.now().date())
     assert "ST3" in str(refused.value)
     assert Settlement.objects.get(auction=auction).status == Settlement.Status.NO_SALE
+
+
+def test_pd5_balance_by_bank_transfer_names_the_clerk_who_matched_it(sold, start, clerk):
+    from payments import services as payments
+
+    auction, user = sold
+    settlement = Settlement.objects.get(auction=auction)
+    with clock.frozen(start + timedelta(days=3)):
+        payment = payments.start_balance_payment(settlement.pk, user, "bank", "85000.00", "CNY")
+        payments.confirm_bank_transfer(payment.pk, clerk.user, "85000.00", "ICBC-0001")
+    paid = entry(auction, K.BALANCE_PAID)
+    assert (paid.at, paid.actor, paid.amount.amount) == (start + timedelta(days=3), clerk.user, 85_000)
+    assert paid.actor_label == str(clerk) and paid.detail["provider"] == "bank"
