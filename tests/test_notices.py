@@ -242,6 +242,25 @@ def test_registration_and_deposit_secured_are_announced_once(live_auction, alice
     assert len(notes(Kind.REGISTERED)) == 2 and len(notes(Kind.DEPOSIT_SECURED)) == 1
 
 
+def test_registration_and_deposit_through_the_services_are_announced(lot, charlie, mailoutbox, run_on_commit):
+    from bidding.services import register_bidder
+    from payments.services import pay_with_sandbox
+
+    auction = live(lot)
+    with_email(charlie)
+    with run_on_commit():
+        registration = register_bidder(charlie, auction.pk, accept_terms=True)
+        deposit = pay_with_sandbox(registration.deposit.pk, charlie)
+    assert deposit.status == Deposit.Status.SECURED
+    with run_on_commit():
+        assert triggers.sweep(clock.now()) == 2
+    [registered] = notes(Kind.REGISTERED)
+    assert registered.user == charlie and registered.params["code"] == registration.code
+    [secured] = notes(Kind.DEPOSIT_SECURED)
+    assert secured.user == charlie
+    assert sorted(m.subject for m in mailoutbox) == ["保证金已冻结", "报名成功"]
+
+
 def test_sweep_looks_back_one_day_and_no_further(live_auction, alice):
     registered_at = alice.registrations.get().terms_accepted_at
     triggers.sweep(registered_at + timing.SWEEP_LOOKBACK + timedelta(seconds=1))
