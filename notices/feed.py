@@ -15,7 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from auctions.models import Announcement, AnnouncementAmendment, Auction
 from auctions.presenters import Masker, yuan
@@ -37,11 +37,11 @@ class NoticeKind:
 
 
 KIND_LABELS = {
-    NoticeKind.ANNOUNCEMENT: gettext_lazy("拍卖公告"),
-    NoticeKind.AMENDMENT: gettext_lazy("公告更正"),
-    NoticeKind.RESULT: gettext_lazy("拍卖结果"),
-    NoticeKind.SUSPENSION: gettext_lazy("暂缓拍卖"),
-    NoticeKind.WITHDRAWAL: gettext_lazy("撤回拍卖"),
+    NoticeKind.ANNOUNCEMENT: pgettext_lazy("notice kind", "拍卖公告"),
+    NoticeKind.AMENDMENT: pgettext_lazy("notice kind", "公告更正"),
+    NoticeKind.RESULT: pgettext_lazy("notice kind", "拍卖结果"),
+    NoticeKind.SUSPENSION: pgettext_lazy("notice kind", "暂缓拍卖"),
+    NoticeKind.WITHDRAWAL: pgettext_lazy("notice kind", "撤回拍卖"),
 }
 
 
