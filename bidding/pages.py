@@ -170,14 +170,10 @@ def _live_facts(registration: Registration, now) -> dict:
     }
 
 
-@login_required
-def my_auctions(request):
-    """ "My auctions": rounds the bidder is registered for (bidding: leading, outbid, not yet bid),
-    won and lost, with the deposit of each and the balance owed on a win; and the rounds they
-    watch (reminders set, pages viewed). Price and standing follow the rounds without a reload
-    (polling `my_auctions_live`)."""
-    now = clock.now()
-    registrations = list(_my_registrations(request.user))
+def _dashboard(user, now) -> tuple[list[Registration], dict[str, list], dict]:
+    """The user's registrations grouped by standing, with the totals of deposits held (secured or
+    applied) and balances owed (won, awaiting the balance)."""
+    registrations = list(_my_registrations(user))
     settlements = {
         settlement.auction_id: settlement
         for settlement in Settlement.objects.filter(auction__in=[r.auction_id for r in registrations])
@@ -210,6 +206,26 @@ def my_auctions(request):
             groups["lost"].append(row)
         else:
             groups["bidding"].append(row)
+    totals = {
+        "held_total": held,
+        "owed_total": owed,
+        "held_total_text": presenters.yuan(held),
+        "owed_total_text": presenters.yuan(owed),
+        "bidding_count": len(groups["bidding"]),
+        "won_count": len(groups["won"]),
+        "lost_count": len(groups["lost"]),
+    }
+    return registrations, groups, totals
+
+
+@login_required
+def my_auctions(request):
+    """ "My auctions": rounds the bidder is registered for (bidding: leading, outbid, not yet bid),
+    won and lost, with the deposit of each and the balance owed on a win; and the rounds they
+    watch (reminders set, pages viewed). Price, standing and the totals follow the rounds without
+    a reload (polling `my_auctions_live`)."""
+    now = clock.now()
+    registrations, groups, totals = _dashboard(request.user, now)
     registered_ids = {r.auction_id for r in registrations}
     watched_ids = set(watchers.viewed_by(request.user)) - registered_ids
     reminder_ids = set()
@@ -228,8 +244,8 @@ def my_auctions(request):
         "has_rows": bool(registrations),
         "watched": watched,
         "reminder_ids": reminder_ids,
-        "held_total": held,
-        "owed_total": owed,
+        "held_total": totals["held_total"],
+        "owed_total": totals["owed_total"],
         "profile": BidderProfile.objects.filter(user=request.user).first(),
         "poll_ms": getattr(settings, "LOT_FACTS_POLL_MS", MY_POLL_MS),
         "server_now_ms": int(now.timestamp() * 1000),
@@ -240,9 +256,11 @@ def my_auctions(request):
 @login_required
 @require_GET
 def my_auctions_live(request):
-    """The moving part of "my auctions" as JSON: one entry per registered round."""
+    """The moving part of "my auctions" as JSON: one entry per registered round, and the totals."""
     now = clock.now()
-    rows = [_live_facts(registration, now) for registration in _my_registrations(request.user)]
-    response = JsonResponse({"rows": rows}, json_dumps_params={"ensure_ascii": False})
+    _registrations, groups, totals = _dashboard(request.user, now)
+    rows = [row["facts"] for group in groups.values() for row in group]
+    totals = {key: value for key, value in totals.items() if not isinstance(value, Decimal)}
+    response = JsonResponse({"rows": rows, "totals": totals}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response

@@ -67,6 +67,13 @@ def test_page_groups_bidding_won_and_lost_with_deposit_and_balance_owed(client, 
     assert response.context["owed_total"] == 70_000
     html = response.content.decode()
     assert "¥70,000.00" in html and "待付尾款" in html and "已冻结" in html
+    totals = client.get(reverse("my_auctions_live")).json()["totals"]
+    assert totals["owed_total_text"] == "¥70,000.00" and totals["held_total_text"] == "¥30,000.00"
+    assert (totals["bidding_count"], totals["won_count"], totals["lost_count"]) == (
+        1,
+        1,
+        1,
+    )  # alice is also registered on the live_auction fixture
 
 
 def test_watched_lists_viewed_and_reminded_rounds_not_registered_ones(client, court, alice, live_auction):

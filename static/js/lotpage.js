@@ -72,6 +72,7 @@
               var scope = document.querySelector('[data-row="' + row.id + '"]');
               if (scope) apply(scope, row);
             });
+            if (body.totals) apply(document, body.totals);
           } else {
             apply(document, body);
           }
