@@ -168,7 +168,9 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "auctions",
         "immediate": False,
-        "filename": str(VAR_DIR / "tasks.sqlite3"),
+        # Beside the SQLite database it serves, so a test run's server processes never queue
+        # tasks (notifications, webhooks) for the `make run` worker, whose database differs.
+        "filename": str(VAR_DIR / "tasks.sqlite3") if DATABASE_URL else str(SQLITE_PATH) + ".tasks",
         "consumer": _HUEY_CONSUMER,
     }
 
