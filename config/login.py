@@ -12,13 +12,15 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
+from config.throttles import client_ip
+
 
 def _username(group, request) -> str:
     return (request.POST.get("username") or "").strip().lower()[:150]
 
 
 def _ip(group, request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def _checks():

@@ -262,6 +262,8 @@ LOGIN_FAILURE_RATE_PER_IP = os.environ.get("LOGIN_FAILURE_RATE_PER_IP", "50/15m"
 PUBLIC_API_RATE = os.environ.get("PUBLIC_API_RATE", "120/m")
 # Proxies in front of daphne that append to X-Forwarded-For (0: use the socket's address).
 NINJA_NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+# django-ratelimit's key="ip" (sign-up) resolves the client the same way.
+RATELIMIT_IP_META_KEY = "config.throttles.client_ip"
 # Per-user bid limits as "seconds:bids" windows (bidding/ratelimit.py); the benchmark lifts them.
 BID_RATE_LIMITS = tuple(
     tuple(int(n) for n in window.split(":")) for window in os.environ.get("BID_RATE_LIMITS", "1:5,60:60").split(",")

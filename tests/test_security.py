@@ -86,6 +86,24 @@ def test_public_api_limited_per_address_and_forwarded_for_not_trusted(db, settin
     assert Client(REMOTE_ADDR="127.0.0.2").get("/api/v1/auctions").status_code == 200
 
 
+def test_behind_one_proxy_the_address_it_appended_counts(db, settings):
+    """NUM_PROXIES=1: the client may forge the left of X-Forwarded-For, not what the proxy appended."""
+    settings.PUBLIC_API_RATE = "2/m"
+    settings.NINJA_NUM_PROXIES = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    for forged in ("1.1.1.1", "2.2.2.2"):
+        assert proxy.get("/api/v1/auctions", HTTP_X_FORWARDED_FOR=f"{forged}, 198.51.100.7").status_code == 200
+    assert proxy.get("/api/v1/auctions", HTTP_X_FORWARDED_FOR="3.3.3.3, 198.51.100.7").status_code == 429
+    assert proxy.get("/api/v1/auctions", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 200
+    settings.LOGIN_FAILURE_RATE_PER_IP = "2/15m"
+    for name in ("u1", "u2", "u3"):
+        proxy.post("/accounts/login/", {"username": name, "password": "y"}, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    refused = proxy.post("/accounts/login/", {"username": "z", "password": "y"}, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert refused.status_code == 429
+    other = proxy.post("/accounts/login/", {"username": "z", "password": "y"}, HTTP_X_FORWARDED_FOR="198.51.100.10")
+    assert other.status_code == 200
+
+
 def test_court_api_is_limited_per_token_not_by_the_public_rate(clerk, settings):
     settings.PUBLIC_API_RATE = "1/m"
     settings.COURT_API_RATE = "2/m"
