@@ -13,6 +13,7 @@ HMAC-SHA256 over `"<t>." + body` with the endpoint's secret.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -20,6 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -81,9 +83,29 @@ def check_url(url: str) -> str:
         raise ValidationError(
             {"url": ValidationError(_("请填写以 http:// 或 https:// 开头的完整地址。"), code="invalid_url")}
         ) from None
-    if urlsplit(url).username or urlsplit(url).password:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
         raise ValidationError({"url": ValidationError(_("地址中不得包含用户名或密码。"), code="credentials_in_url")})
+    if getattr(settings, "PRODUCTION", False):
+        if parts.scheme != "https":
+            raise ValidationError({"url": ValidationError(_("请使用 https:// 地址。"), code="https_required")})
+        if _internal_host(parts.hostname or ""):
+            raise ValidationError({"url": ValidationError(_("不能推送到本机或内网地址。"), code="internal_address")})
     return url
+
+
+def _internal_host(host: str) -> bool:
+    """Loopback, private, link-local or reserved literal addresses, and localhost: in production the
+    platform must not be made to POST into its own network. (A name that resolves to such an
+    address later is not caught here; the egress firewall is the real guard, docs/court-api.md.)"""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
 
 
 @transaction.atomic

@@ -275,3 +275,23 @@ def test_the_same_active_address_is_not_added_twice(court, clerk, other_court, c
     webhooks.disable_endpoint(endpoint, clerk.user)
     webhooks.create_endpoint(court, clerk.user, url="https://court.example/hooks")  # again once disabled
     assert WebhookEndpoint.objects.filter(court=court).count() == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://court.example/hooks",
+        "https://127.0.0.1/hooks",
+        "https://localhost:8000/hooks",
+        "https://10.1.2.3/hooks",
+        "https://192.168.0.9/hooks",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hooks",
+    ],
+)
+def test_production_refuses_plain_http_and_internal_addresses(court, clerk, settings, url):
+    settings.PRODUCTION = True
+    with pytest.raises(ValidationError) as refused:
+        webhooks.create_endpoint(court, clerk.user, url=url)
+    assert refused.value.message_dict["url"]
+    assert webhooks.create_endpoint(court, clerk.user, url="https://court.example/hooks")[0].pk
