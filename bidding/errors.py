@@ -85,5 +85,5 @@ def rate_limited(retry_after: float) -> BidError:
 
 
 def unavailable() -> BidError:
-    """The database could not be reached: the bid was not stored (FA7 covers the period)."""
+    """The database could not be reached: no ack (retry with the same client_bid_id); FA7 covers the period."""
     return BidError("unavailable", _("平台暂时无法接受出价，请稍后重试；恢复后竞价时间将依规延长"), "FA7")
