@@ -27,6 +27,7 @@ from .ratelimit import SocketLimiter
 logger = logging.getLogger(__name__)
 
 NOT_FOUND_CLOSE_CODE = 4404
+SNAPSHOT_REUSE_SECONDS = 5.0  # a stored anonymous snapshot is read again after this, event or not
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
@@ -80,7 +81,10 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         """Sends the state (snapshot, or the events after `since`), then what arrived meanwhile."""
         self.synced = False
         self.buffer.clear()  # anything already buffered is older than what is read now
-        state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
+        if since is None and not (self.user and self.user.is_authenticated):
+            state = await self.anonymous_state()
+        else:
+            state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
         if state is None:
             return False
         self.last_sent, frames = state
@@ -93,6 +97,23 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=text)
         self.synced = True
         return True
+
+    async def anonymous_state(self) -> tuple[int, list[str]] | None:
+        """An anonymous watcher's snapshot: the room's stored one while it is as new as what the
+        room has delivered (events up to room.last_seq went out before this socket joined, later
+        ones reach its buffer), else read once and stored. A connect burst reads the database
+        once per event instead of once per watcher."""
+        room = self.hub.rooms.get(self.auction_id) if self.hub else None
+        stored = room.snapshot if room else None
+        if stored is not None and stored[0] == room.last_seq and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS:
+            return stored[0], [snapshot.with_server_time(stored[1])]
+        read = await database_sync_to_async(snapshot.anonymous_snapshot)(self.auction_id)
+        if read is None:
+            return None
+        seq, template = read
+        if room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
+            room.snapshot = (seq, template, time.monotonic())
+        return seq, [snapshot.with_server_time(template)]
 
     # --- from the client -------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):

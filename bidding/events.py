@@ -6,6 +6,8 @@ the function that publishes at once says that it ignores rollbacks.
 """
 
 import asyncio
+import atexit
+import logging
 import threading
 from datetime import datetime
 
@@ -19,6 +21,8 @@ from auctions.models import Auction, AuctionEvent
 from . import fanout
 from .protocol import dumps, event_frame
 
+logger = logging.getLogger(__name__)
+
 PUBLISH_TIMEOUT = 5  # seconds; a publish that fails is logged and the hubs' tail recovers it
 KINDS = frozenset({"bid", "extended", "started", "closed", "suspended", "resumed", "withdrawn"})
 
@@ -27,16 +31,22 @@ KINDS = frozenset({"bid", "extended", "started", "closed", "suspended", "resumed
 round_event_recorded = Signal()
 
 
-def record_event(auction: Auction, kind: str, data: dict, at: datetime) -> dict:
+def record_event(auction: Auction, kind: str, data: dict, at: datetime, *, rows: list | None = None) -> dict:
     """Appends the round's next event and schedules its broadcast for after commit.
 
     The caller holds the auction row lock and saves "event_seq" (update_fields) in the same
-    transaction; the unique (auction, seq) constraint turns any misuse into an error.
+    transaction; the unique (auction, seq) constraint turns any misuse into an error. With `rows`
+    the event row is appended there for the caller to insert with others before the commit
+    (`bidding.services.place_bids`: one INSERT for a batch's events).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
     auction.event_seq += 1
-    AuctionEvent.objects.create(auction_id=auction.pk, seq=auction.event_seq, kind=kind, payload=data, created_at=at)
+    event = AuctionEvent(auction_id=auction.pk, seq=auction.event_seq, kind=kind, payload=data, created_at=at)
+    if rows is None:
+        event.save(force_insert=True)
+    else:
+        rows.append(event)
     frame = event_frame(auction.event_seq, kind, at, data)
     send_event_on_commit(auction.pk, frame)
     if round_event_recorded.has_listeners():
@@ -64,30 +74,71 @@ def send_event_on_commit(auction_id: int, frame: dict) -> None:
 
 def publish_rollback_unsafe(auction_id: int, seq: int, text: str) -> None:
     """Publishes one event now. With Redis: one PUBLISH to the round's group, which every daphne
-    process's hub subscribes to. Embedded: a poke to this process's hub (the clock worker's
-    events reach daphne through the hub's tail of the AuctionEvent table)."""
+    process's hub subscribes to, handed to this process's publisher (in commit order, without
+    waiting for Redis: the bid writer answers the next bids meanwhile). Embedded: a poke to this
+    process's hub (the clock worker's events reach daphne through the hub's tail of the
+    AuctionEvent table)."""
     if settings.REDIS_URL:
         message = {"type": "auction.event", "auction": auction_id, "seq": seq, "text": text}
-        future = asyncio.run_coroutine_threadsafe(
-            get_channel_layer().group_send(fanout.group_name(auction_id), message), _publisher_loop()
-        )
-        future.result(timeout=PUBLISH_TIMEOUT)
+        _publisher().put(fanout.group_name(auction_id), message)
     else:
         fanout.poke(auction_id, seq, text)
 
 
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
+class Publisher:
+    """This process's publishing loop, on a thread of its own, and the queue it publishes from
+    one message at a time, in the order they were put. Database threads and the clock worker
+    publish from synchronous code: through one long-lived loop they share one Redis connection,
+    without a new loop and connection per event, without waiting for daphne's loop while it fans
+    out, and without waiting for Redis themselves. A failed publish is logged, and what was queued
+    behind it is dropped: the hubs' tail finds those events in the AuctionEvent table, where
+    retrying each against an unreachable Redis would delay every later event by the timeout."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.pending = 0
+        self.idle = threading.Condition()
+        threading.Thread(target=self._run, name="event-publisher", daemon=True).start()
+
+    def put(self, group: str, message: dict) -> None:
+        with self.idle:
+            self.pending += 1
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+
+    def flush(self, timeout: float = PUBLISH_TIMEOUT) -> bool:
+        """Waits until everything put so far is published (or dropped); False on timeout."""
+        with self.idle:
+            return self.idle.wait_for(lambda: self.pending == 0, timeout)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._publish_forever())
+
+    async def _publish_forever(self) -> None:
+        while True:
+            group, message = await self.queue.get()
+            done = 1
+            try:
+                await asyncio.wait_for(get_channel_layer().group_send(group, message), PUBLISH_TIMEOUT)
+            except Exception:
+                logger.exception("publishing event %s of %s failed", message.get("seq"), group)
+                while not self.queue.empty():
+                    self.queue.get_nowait()
+                    done += 1
+            with self.idle:
+                self.pending -= done
+                self.idle.notify_all()
 
 
-def _publisher_loop() -> asyncio.AbstractEventLoop:
-    """This process's publishing loop, on a thread of its own. Database threads and the clock
-    worker publish from synchronous code: through one long-lived loop they share one Redis
-    connection, in commit order, without a new loop and connection per event and without
-    waiting for daphne's loop while it fans out."""
-    global _loop
-    with _loop_lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="event-publisher", daemon=True).start()
-        return _loop
+_publisher_instance: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publisher() -> Publisher:
+    global _publisher_instance
+    with _publisher_lock:
+        if _publisher_instance is None:
+            _publisher_instance = Publisher()
+            atexit.register(_publisher_instance.flush)  # a command that publishes, then exits
+        return _publisher_instance

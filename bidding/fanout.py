@@ -49,6 +49,8 @@ class Room:
     pending: dict[int, str] = field(default_factory=dict)  # arrived early, waiting for a gap
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once subscribed with a base
     failed: bool = False
+    # The anonymous snapshot (seq, text, monotonic time read), shared by the room's watchers.
+    snapshot: tuple[int, str, float] | None = None
 
 
 class Hub:

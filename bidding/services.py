@@ -5,6 +5,7 @@ server's receive time and hands an accepted bid to `do_place_bid`, which writes 
 acknowledgement is returned only after commit, and the broadcast goes out only after commit.
 """
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -238,26 +239,31 @@ def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | 
             if asked
             else {}
         )
-        written = False
+        rows = {"bids": [], "events": []}  # inserted together, before the round's row is saved
         for index in todo:
             request = requests[index]
             with translation.override(request.language):
-                written |= _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index)
-        if written:
+                _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows)
+        if rows["bids"]:
+            Bid.objects.bulk_create(rows["bids"])
+            AuctionEvent.objects.bulk_create(rows["events"])
             auction.save(update_fields=AFTER_BID_FIELDS)
     return outcomes
 
 
-def _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index) -> bool:
-    """One bid of `place_bids`, under the round's lock; True if it was written."""
+def _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows) -> None:
+    """One bid of `place_bids`, under the round's lock; what it writes is added to `rows`."""
     registration = registrations.get(request.user.pk)
     if registration is None:
         outcomes[index] = not_registered()
-        return False
+        return
     first = placed.get((registration.pk, request.client_bid_id)) if request.client_bid_id else None
+    if isinstance(first, BidResult):  # placed earlier in this batch
+        outcomes[index] = dataclasses.replace(first, duplicate=True)
+        return
     if first is not None:
         outcomes[index] = _repeated(first, registration)
-        return False
+        return
     bidder = rules.BidderState(registration.pk, registration.priority_rank, registration.pk in secured)
     at = to_millis(request.received_at)  # as check_place_bid keeps it
     if auction.status == Auction.Status.ANNOUNCED and auction.starts_at <= at < auction.ends_at:
@@ -266,10 +272,10 @@ def _decide_in_batch(auction, registrations, secured, placed, request, outcomes,
         accepted = rules.evaluate_bid(round_state(auction), bidder, request.raw_amount, at)
     except rules.BidRefused as refusal:
         outcomes[index] = BidError.from_refusal(refusal)
-        return False
-    outcomes[index] = do_place_bid(auction, registration, accepted, at, request.client_bid_id, save=False)
-    placed[registration.pk, request.client_bid_id] = auction.leading_bid
-    return True
+        return
+    outcomes[index] = do_place_bid(auction, registration, accepted, at, request.client_bid_id, rows=rows)
+    if request.client_bid_id:
+        placed[registration.pk, request.client_bid_id] = outcomes[index]
 
 
 AFTER_BID_FIELDS = [
@@ -292,18 +298,19 @@ def do_place_bid(
     received_at: datetime,
     client_bid_id="",
     *,
-    save: bool = True,
+    rows: dict | None = None,
 ) -> BidResult:
     """Writes an accepted bid: the hash-chained Bid row (BI4), the round's price, leader, end and
     counters, the "bid" event and, for an extension (BI2), its disposal record (PD5).
 
-    The caller holds the round's row lock (`lock_round`) and has applied `rules.evaluate_bid`;
-    with save=False it saves the round itself (AFTER_BID_FIELDS), once for several bids.
+    The caller holds the round's row lock (`lock_round`) and has applied `rules.evaluate_bid`.
+    With `rows` ({"bids": [], "events": []}) the Bid and AuctionEvent rows are appended there, and
+    the caller inserts them and saves the round (AFTER_BID_FIELDS), once for several bids.
     """
     received_at = to_millis(received_at)
     seq = auction.bid_count + 1
     prev_hash = auction.bid_log_head or genesis_hash(auction.pk)
-    bid = Bid.objects.create(
+    bid = Bid(
         auction=auction,
         registration=registration,
         seq=seq,
@@ -314,6 +321,10 @@ def do_place_bid(
         prev_hash=prev_hash,
         hash=bid_hash(auction.pk, seq, registration.code, accepted.amount, received_at, prev_hash),
     )
+    if rows is None:
+        bid.save(force_insert=True)
+    else:
+        rows["bids"].append(bid)
     auction.current_price = Money(accepted.amount, "CNY")
     auction.leading_bid, auction.bid_count, auction.bid_log_head = bid, seq, bid.hash
     if accepted.extended:
@@ -344,8 +355,9 @@ def do_place_bid(
             "priority": bid.is_priority,
         },
         received_at,
+        rows=None if rows is None else rows["events"],
     )
-    if save:  # `place_bids` saves the round once for the whole batch
+    if rows is None:  # `place_bids` inserts the rows and saves the round once for the whole batch
         auction.save(update_fields=AFTER_BID_FIELDS)
     return BidResult(client_bid_id, frame["seq"], seq, registration.code, accepted.amount, received_at)
 

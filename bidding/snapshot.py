@@ -103,3 +103,23 @@ def socket_state(auction_id: int, user, since: int | None) -> tuple[int, list[st
         events = AuctionEvent.objects.filter(auction=auction, seq__gt=since, seq__lte=current).order_by("seq")
         return current, [event_text(event) for event in events]
     return current, [dumps(build_snapshot(auction, user))]
+
+
+SERVER_TIME_MARK = "@@server_time@@"  # where a stored anonymous snapshot takes the time it is sent
+
+
+def anonymous_snapshot(auction_id: int) -> tuple[int, str] | None:
+    """The snapshot an anonymous watcher gets, as (seq, text with SERVER_TIME_MARK for the time),
+    or None for no such public round. Public state changes only with an event, so the text holds
+    for every anonymous watcher until the round's next event (bidding/consumers.py keeps one per
+    round and process)."""
+    auction = load_public_round(auction_id)
+    if auction is None:
+        return None
+    frame = build_snapshot(auction, None)
+    frame["server_time"] = SERVER_TIME_MARK
+    return auction.event_seq, dumps(frame)
+
+
+def with_server_time(template: str) -> str:
+    return template.replace(SERVER_TIME_MARK, iso(clock.now()), 1)

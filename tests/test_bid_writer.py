@@ -8,6 +8,7 @@ before it (PR4, BD1, BD3, BI2, idempotency), with gap-free seqs and an intact bi
 Personas: alice and dave (registered, deposit secured), bob (registered, no deposit), charlie
 (outsider)."""
 
+import asyncio
 import json
 import threading
 from datetime import timedelta
@@ -262,3 +263,39 @@ def test_the_writer_thread_is_one_per_process():
     writer._writer._ensure_thread()
     names = [t.name for t in threading.enumerate() if t.name == "bid-writer"]
     assert names == ["bid-writer"]
+
+
+# --- The anonymous snapshot shared by a room's watchers ----------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_watcher_joining_after_a_bid_gets_a_snapshot_with_that_bid(auction, alice):
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+
+    from bidding.routing import websocket_urlpatterns
+
+    def watcher():
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/auctions/{auction.pk}/")
+        communicator.scope["user"] = AnonymousUser()
+        return communicator
+
+    async def scenario():
+        first, second = watcher(), watcher()
+        await first.connect(timeout=TIMEOUT)
+        before = await first.receive_json_from(timeout=TIMEOUT)
+        await second.connect(timeout=TIMEOUT)
+        reused = await second.receive_json_from(timeout=TIMEOUT)  # the room's stored snapshot
+        at = auction.starts_at + timedelta(hours=1)
+        await asyncio.wrap_future(writer.submit(alice, auction.pk, "80000", "s1", at))
+        event = await first.receive_json_from(timeout=TIMEOUT)
+        third = watcher()
+        await third.connect(timeout=TIMEOUT)
+        after = await third.receive_json_from(timeout=TIMEOUT)
+        for communicator in (first, second, third):
+            await communicator.disconnect()
+        return before, reused, event, after
+
+    before, reused, event, after = run_async(scenario)
+    assert before["seq"] == reused["seq"] == 0 and reused["bids"] == [] and reused["server_time"]
+    assert (event["kind"], event["seq"]) == ("bid", 1)
+    assert after["seq"] == 1 and [b["amount"] for b in after["bids"]] == ["80000.00"]
+    assert after["auction"]["current_price"] == "80000.00" and after["me"] is None
