@@ -5,6 +5,7 @@ Both write the case's disposal record in their own transaction (PD5); the court 
 are queued in that same transaction by `lots.services.record_disposal` (results/webhooks.py).
 """
 
+import logging
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from payments.models import Settlement
 from .models import Confirmation
 
 MAX_NOTE_LENGTH = 500
+log = logging.getLogger(__name__)
 
 
 def confirmation_number(auction: Auction, closed_at) -> str:
@@ -64,7 +66,10 @@ def issue_confirmation(auction: Auction) -> Confirmation | None:
     if existing:
         return existing
     registration = auction.leading_bid.registration
-    profile = registration.user.bidder
+    profile = getattr(registration.user, "bidder", None)
+    if profile is None:  # cannot happen past BD1; never break the engine's close over it
+        log.error("winner of auction %s has no bidder profile: no confirmation issued", auction.pk)
+        return None
     settlement = Settlement.objects.filter(auction=auction).first()
     price = auction.current_price
     deposit_applied = settlement.deposit_applied if settlement and settlement.deposit_applied is not None else None

@@ -25,13 +25,16 @@ def console_result(context, auction):
     from results.forms import DeliveryForm
     from results.models import Confirmation
 
+    result = notice(auction)
+    if result is None:
+        return {"notice": None}
     confirmation = Confirmation.objects.filter(auction=auction).first()
     settlement = Settlement.objects.filter(auction=auction).first()
     delivered = DisposalRecord.objects.filter(auction=auction, kind=DisposalRecord.Kind.PROPERTY_DELIVERED).first()
     today = timezone.localtime(clock.now()).date()
     return {
         "auction": auction,
-        "notice": notice(auction),
+        "notice": result,
         "confirmation": confirmation,
         "settlement": settlement,
         "delivered": delivered,
