@@ -4,6 +4,7 @@ and results/webhooks.py; another court's or another buyer's row is a 404."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +20,16 @@ from . import pdf, services, webhooks
 from .forms import DeliveryForm, WebhookEndpointForm
 from .models import Confirmation, WebhookDelivery, WebhookEndpoint
 
+PUBLIC_PDF_CACHE_SECONDS = 3600
+
 
 def _pdf(confirmation: Confirmation, copy: str) -> HttpResponse:
-    response = HttpResponse(pdf.render(confirmation, copy), content_type="application/pdf")
+    if copy == pdf.PUBLIC:  # anyone may ask for it, often; it holds no personal data (AN5)
+        key = f"results:confirmation-pdf:{confirmation.pk}:{confirmation.issued_at.timestamp()}"
+        data = cache.get_or_set(key, lambda: pdf.render(confirmation, copy), PUBLIC_PDF_CACHE_SECONDS)
+    else:  # the full copy is never cached: it holds the buyer's identity
+        data = pdf.render(confirmation, copy)
+    response = HttpResponse(data, content_type="application/pdf")
     suffix = "-public" if copy == pdf.PUBLIC else ""
     response["Content-Disposition"] = f'inline; filename="confirmation-{confirmation.auction_id}{suffix}.pdf"'
     if copy == pdf.FULL:
