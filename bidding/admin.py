@@ -3,6 +3,8 @@ Identities appear masked only (AN5, BD3)."""
 
 from django.contrib import admin
 
+from audit.models import IdentityView
+from audit.services import record_identity_views
 from lots.admin import ReadOnlyAdmin
 
 from .models import Bid, BidderProfile, PriorityRight, Registration
@@ -12,6 +14,19 @@ from .models import Bid, BidderProfile, PriorityRight, Registration
 class BidderProfileAdmin(ReadOnlyAdmin):
     fields = ["user", "real_name", "id_number_masked", "phone_masked", "created_at"]
     list_display = ["user", "id_number_masked", "created_at"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page shows the bidder's real name: it lands in the identity audit log."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        profile = self.get_object(request, object_id)
+        if profile is not None and response.status_code == 200:
+            record_identity_views(
+                actor=request.user,
+                subjects=[profile.user],
+                purpose=IdentityView.Purpose.ADMIN_PROFILE,
+                path=request.path,
+            )
+        return response
 
 
 @admin.register(PriorityRight)

@@ -94,3 +94,16 @@ def test_admin_cannot_change_or_delete_entries(clerk, ended_round, db):
     assert client.get("/admin/audit/identityview/").status_code == 200
     assert client.post(f"/admin/audit/identityview/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert IdentityView.objects.filter(pk=entry.pk).exists()
+
+
+def test_admin_bidder_profile_page_is_logged(alice):
+    root = User.objects.create_superuser("root", password="pw-root")
+    response = signed_in(root).get(f"/admin/bidding/bidderprofile/{alice.bidder.pk}/change/")
+    assert response.status_code == 200 and "艾丽丝" in response.content.decode()
+    entry = IdentityView.objects.get()
+    assert (entry.actor, entry.subject, entry.purpose, entry.court) == (
+        root,
+        alice,
+        IdentityView.Purpose.ADMIN_PROFILE,
+        None,
+    )
