@@ -196,7 +196,7 @@ def suspend_round(auction_id: int, actor, reason: str) -> Auction:
     reason = (reason or "").strip()
     if not reason:
         raise BidError("reason_required", _("暂缓拍卖须公布原因"), "FA4")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():  # a court act: the court API's idempotency record commits with it
         auction = _lock_for_court(auction_id, actor, CLOSABLE)
         reason = scrub_for_case(reason, auction.lot.case)  # published: personal data masked (AN5)
         now = clock.now()
@@ -222,7 +222,7 @@ def resume_round(auction_id: int, actor, cause_ended_on: date | str | None = Non
     not lie in the future, and the record keeps the FA4 deadline (that day + 5) and whether the
     resumption met it. A late resumption still goes ahead (the round must not stay suspended)."""
     ended_on = _cause_ended_on(cause_ended_on)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():  # a court act: the court API's idempotency record commits with it
         auction = _lock_for_court(auction_id, actor, [Status.SUSPENDED])
         now = clock.now()
         today = rules.court_date(now)
@@ -272,7 +272,7 @@ def withdraw_round(auction_id: int, actor, reason: str) -> Auction:
     reason = (reason or "").strip()
     if not reason:
         raise BidError("reason_required", _("撤回拍卖须公布原因"), "FA5")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():  # a court act: the court API's idempotency record commits with it
         auction = _lock_for_court(auction_id, actor, [*CLOSABLE, Status.SUSPENDED])
         return withdraw_locked(auction, actor, reason)
 

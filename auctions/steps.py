@@ -129,7 +129,7 @@ def check_applicant(case: EnforcementCase, applicant_id) -> Party:
     return party
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: the court API's idempotency record commits with the step
 def satisfy_in_kind(auction: Auction, actor, *, applicant_id: int, note: str = "") -> DisposalRecord:
     """FA3: the applicant accepts the lot in satisfaction of the debt at the starting price of the
     failed round (the lot's latest: a failed re-auction or 变卖). The lot becomes SATISFIED and the
@@ -216,7 +216,7 @@ def stop_remaining_lots(case: EnforcementCase, actor, *, costs: Decimal, debt: D
         message = _("本案未登记申请执行标的额，请填写债务金额。")
         raise ValidationError({"debt": ValidationError(message, code="required")})
     reason = reason.strip() or _("FA6：本案已处置财产所得价款足以清偿债务及执行费用，其余标的物停止拍卖")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():  # not durable: the court API's idempotency record commits with it
         rounds = list(
             Auction.objects.select_for_update(of=("self",))
             .filter(lot__case=case, lot__status__in=[Lot.Status.DRAFT, Lot.Status.LISTED])

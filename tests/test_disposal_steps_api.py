@@ -311,3 +311,32 @@ def test_console_resume_with_the_day_the_cause_ended(staff_client, live_auction,
     staff_client.post(f"/console/rounds/{live_auction.pk}/resume/", {"cause_ended_on": day})
     record = DisposalRecord.objects.get(auction=live_auction, kind=K.ROUND_RESUMED)
     assert (record.detail["cause_ended_on"], record.detail["within_deadline"]) == (day, False)
+
+
+def test_api_steps_under_an_idempotency_key_happen_once(api, lot, case):
+    live_auction = announced(factories.make_auction(factories.make_lot(case)))
+    first = failed(lot)
+    second = failed(lot, round_no=2, previous=first, starting=64_000, deposit=6_400)
+    applicant = Party.objects.create(case=case, role="applicant", kind="organisation", name="某银行")
+    key = {"Idempotency-Key": "fa3-1"}
+    body = {"applicant": applicant.pk}
+    done = api.post(f"/rounds/{second.pk}/satisfaction", body, **key)
+    assert done.status_code == 201
+    again = api.post(f"/rounds/{second.pk}/satisfaction", body, **key)
+    assert again.json() == done.json() and again["Idempotent-Replayed"] == "true"
+    assert DisposalRecord.objects.filter(kind=K.SATISFACTION_IN_KIND).count() == 1
+
+    for step, payload in [("suspend", {"reason": "异议"}), ("resume", {}), ("withdraw", {"reason": "已履行"})]:
+        headers = {"Idempotency-Key": f"{step}-1"}
+        first_answer = api.post(f"/rounds/{live_auction.pk}/{step}", payload, **headers)
+        assert first_answer.status_code == 200, first_answer.content
+        assert api.post(f"/rounds/{live_auction.pk}/{step}", payload, **headers).json() == first_answer.json()
+    assert Auction.objects.get(pk=live_auction.pk).status == Auction.Status.WITHDRAWN
+
+    other = factories.make_lot(case)
+    live_other = factories.make_auction(other)
+    body, key = {"debt": "60000", "costs": "4000"}, {"Idempotency-Key": "fa6-1"}
+    stop = api.post(f"/cases/{case.pk}/stop-remaining-lots", body, **key)  # FA3's 64,000 covers it
+    assert stop.status_code == 200 and stop.json()["withdrawn_round_ids"] == [live_other.pk]
+    assert api.post(f"/cases/{case.pk}/stop-remaining-lots", body, **key).json() == stop.json()
+    assert Lot.objects.get(pk=other.pk).status == Lot.Status.WITHDRAWN
