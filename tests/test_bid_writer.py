@@ -299,3 +299,33 @@ def test_a_watcher_joining_after_a_bid_gets_a_snapshot_with_that_bid(auction, al
     assert (event["kind"], event["seq"]) == ("bid", 1)
     assert after["seq"] == 1 and [b["amount"] for b in after["bids"]] == ["80000.00"]
     assert after["auction"]["current_price"] == "80000.00" and after["me"] is None
+
+
+# --- Broadcast frames written straight to daphne's connections ---------------------------------
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_a_broadcast_frame_is_one_final_unmasked_text_frame(size):
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from bidding.consumers import text_frame
+
+    text = "价" * (size // 3) + "x" * (size % 3)  # UTF-8: the length counts bytes, not characters
+    reader = StreamReader()
+    reader.feed_data(text_frame(text))
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert (frame.opcode, frame.fin, frame.data.decode()) == (Opcode.TEXT, True, text)
+    assert text_frame(text) is text_frame(text)  # built once per event, not per socket
+
+
+def test_without_daphne_behind_it_a_socket_sends_the_ordinary_way():
+    from bidding.consumers import daphne_connection, write_frame
+
+    async def send(message):
+        return None
+
+    assert daphne_connection(send) is None
+    assert write_frame(None, "{}") is False
