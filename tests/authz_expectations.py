@@ -10,7 +10,8 @@ Personas (docs/security.md):
 - clerk_a: staff of court A, which owns every case, lot and round the routes point at
   (on the court API: court A's bearer token)
 - clerk_b: staff of court B (on the court API: court B's bearer token)
-- party: a party to court A's case; other_party: a party to another case
+- party: a party to court A's case, signed in on the party portal with its query code (no user
+  account); other_party: a party to court B's case, signed in the same way
 - superuser: Django superuser (the admin), not court staff
 
 "Allowed" means the request reached the view's work (2xx, a redirect other than to a login page,
@@ -31,7 +32,8 @@ SUPERUSER = "superuser"
 PERSONAS = (ANONYMOUS, BIDDER, OTHER_BIDDER, CLERK_A, CLERK_B, PARTY, OTHER_PARTY, SUPERUSER)
 
 EVERYONE = frozenset(PERSONAS)
-SIGNED_IN = EVERYONE - {ANONYMOUS}
+SIGNED_IN = frozenset({BIDDER, OTHER_BIDDER, CLERK_A, CLERK_B, SUPERUSER})  # holders of a user account
+PARTY_A = frozenset({PARTY})  # the party whose case it is (portal session)
 OWNER = frozenset({BIDDER})  # the bidder whose deposit, payment, settlement or registration it is
 COURT_A = frozenset({CLERK_A})  # staff of the court that owns the object
 ANY_COURT_STAFF = frozenset({CLERK_A, CLERK_B})  # pages that list the signed-in staff's own court
@@ -50,6 +52,7 @@ class Rule:
     kwargs: dict = field(default_factory=dict)
     body: dict | str | None = None
     deny_statuses: frozenset = frozenset()
+    signs_out: bool = False  # its answer is a redirect to a sign-in page, for everyone
     note: str = ""
 
 
@@ -152,6 +155,28 @@ URL_RULES: dict[str, Rule] = {
     "console/api-tokens/": Rule(ANY_COURT_STAFF),
     "console/api-tokens/<int:token_id>/revoke/": Rule(COURT_A, "POST"),
     "console/audit/": Rule(ANY_COURT_STAFF, note="each court's staff see their own court's audit entries"),
+    # court console: parties, query codes, measures, closing, messages (docs/portal.md)
+    "console/cases/<int:case_id>/parties/": Rule(COURT_A),
+    "console/cases/<int:case_id>/parties/<int:party_id>/code/": Rule(COURT_A, "POST"),
+    "console/cases/<int:case_id>/codes/<int:code_id>/revoke/": Rule(COURT_A, "POST"),
+    "console/cases/<int:case_id>/parties/<int:party_id>/end-agency/": Rule(COURT_A, "POST"),
+    "console/cases/<int:case_id>/measures/": Rule(COURT_A, "POST"),
+    "console/cases/<int:case_id>/close/": Rule(COURT_A, "POST"),
+    "console/cases/<int:case_id>/messages/": Rule(COURT_A),
+    "console/cases/<int:case_id>/messages/<int:party_id>/": Rule(COURT_A),
+    "console/messages/": Rule(ANY_COURT_STAFF),
+    # party portal: a query code, not a user account
+    "portal/": Rule(EVERYONE),
+    "portal/sign-out/": Rule(EVERYONE, "POST", signs_out=True),
+    "portal/cases/<int:case_id>/": Rule(PARTY_A),
+    "portal/cases/<int:case_id>/messages/": Rule(PARTY_A),
+    # notifications and public notices (docs/notifications.md)
+    "auctions/<int:auction_id>/reminder/": Rule(SIGNED_IN, "POST"),
+    "auctions/<int:auction_id>/reminder/cancel/": Rule(SIGNED_IN, "POST"),
+    "notices/": Rule(EVERYONE),
+    "notices/atom.xml": Rule(EVERYONE),
+    "notifications/": Rule(SIGNED_IN),
+    "notifications/settings/": Rule(SIGNED_IN),
 }
 
 # The Django admin checks staff status for every page it has (AdminSite.admin_view); the matrix
@@ -180,6 +205,7 @@ API_RULES: dict[str, Rule] = {
     "POST /api/v1/court/lots/{lot_id}/rounds": Rule(COURT_A, "POST", body={}),
     "GET /api/v1/court/rounds/{round_id}": Rule(COURT_A),
     "POST /api/v1/court/rounds/{round_id}/publish": Rule(COURT_A, "POST", body={}),
+    "POST /api/v1/court/cases/{case_id}/close": Rule(COURT_A, "POST", body={}),
     "GET /api/v1/court/rounds/{round_id}/next-steps": Rule(COURT_A),
     "POST /api/v1/court/rounds/{round_id}/reauction": Rule(COURT_A, "POST", body={}),
     "POST /api/v1/court/rounds/{round_id}/sale": Rule(COURT_A, "POST", body={}),

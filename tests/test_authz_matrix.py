@@ -26,7 +26,8 @@ from auctions.models import Auction
 from bidding.routing import websocket_urlpatterns
 from config.api import api
 from lots import services as lot_services
-from lots.models import DisposalRecord, Party
+from lots.models import DisposalRecord
+from lots.portal_views import SESSION_KEY as PORTAL_SESSION_KEY
 from payments.models import Deposit, Payment, Refund, Settlement
 from results import webhooks
 from results.models import Confirmation, WebhookDelivery
@@ -36,7 +37,7 @@ from tests.test_public_support import published_round
 
 User = get_user_model()
 API_PREFIX = "api/v1/"  # operations under it are checked from the schema, not the URL walk
-LOGIN_PATHS = (settings.LOGIN_URL, "/accounts/login/", "/admin/login/")
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/", "/portal/")
 ALWAYS_DENIED = frozenset({401, 403, 404})
 
 
@@ -182,10 +183,12 @@ def build_world() -> SimpleNamespace:
     )
     token_a, plaintext_a = lot_services.issue_api_token(court_a, clerk_a.user, "执行办案系统")
     _token_b, plaintext_b = lot_services.issue_api_token(court_b, clerk_b.user, "执行办案系统")
-    party_user = User.objects.create_user("party", password="pw-party")
-    other_party_user = User.objects.create_user("other_party", password="pw-other_party")
-    Party.objects.create(case=case_a, role=Party.Role.RESPONDENT, name="王五")
-    Party.objects.create(case=case_b, role=Party.Role.RESPONDENT, name="赵六")
+    party_a = factories.make_party(case_a, name="某银行股份有限公司")  # applicants get query codes (PD1)
+    party_b = factories.make_party(case_b, name="另一银行股份有限公司")
+    factories.issue_code(party_a)
+    factories.issue_code(party_b)
+    code_a = party_a.query_codes.get(revoked_at__isnull=True)
+    code_b = party_b.query_codes.get(revoked_at__isnull=True)
     superuser = User.objects.create_superuser("root", password="pw-root")
     return SimpleNamespace(
         users={
@@ -194,11 +197,12 @@ def build_world() -> SimpleNamespace:
             expect.OTHER_BIDDER: other_bidder,
             expect.CLERK_A: clerk_a.user,
             expect.CLERK_B: clerk_b.user,
-            expect.PARTY: party_user,
-            expect.OTHER_PARTY: other_party_user,
+            expect.PARTY: None,
+            expect.OTHER_PARTY: None,
             expect.SUPERUSER: superuser,
         },
         tokens={expect.CLERK_A: plaintext_a, expect.CLERK_B: plaintext_b},
+        portal_codes={expect.PARTY: code_a.pk, expect.OTHER_PARTY: code_b.pk},
         args={
             "auction_id": auction.pk,
             "court_code": court_a.code,
@@ -213,6 +217,8 @@ def build_world() -> SimpleNamespace:
             "payment_id": payment.pk,
             "refund_id": refund.pk,
             "token_id": token_a.pk,
+            "party_id": party_a.pk,
+            "code_id": code_a.pk,
             "reference": paid.reference,
             "uidb64": "MQ",
             "token": "set-password",
@@ -238,6 +244,10 @@ def client_for(world, persona: str) -> Client:
     user = world.users[persona]
     if user is not None:
         client.force_login(user)
+    if persona in world.portal_codes:  # signed in on the party portal, as lots/portal_views does
+        session = client.session
+        session[PORTAL_SESSION_KEY] = world.portal_codes[persona]
+        session.save()
     return client
 
 
@@ -257,7 +267,7 @@ def outcome(response, rule: expect.Rule) -> str:
     assert status != 405, "the rule's method is not one the route accepts"
     if status in ALWAYS_DENIED or status in rule.deny_statuses:
         return "deny"
-    if status in (301, 302, 303) and urlparse(response["Location"]).path in LOGIN_PATHS:
+    if status in (301, 302, 303) and urlparse(response["Location"]).path in LOGIN_PATHS and not rule.signs_out:
         return "deny"
     return "allow"
 
@@ -352,11 +362,8 @@ def test_socket_route(persona):
 
     world = build_world()
     client = client_for(world, persona)
-    cookie = (
-        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        if (world.users[persona])
-        else ""
-    )
+    session_cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session_cookie.value}" if session_cookie else ""
     for route, rules in expect.SOCKET_RULES.items():
         path = "/" + fill(route, world, expect.Rule(frozenset()))
         connected, answer = async_to_sync(_socket_answers)(application, path, cookie)
