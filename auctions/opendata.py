@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
-from lots.api import error_entries
+from lots.api import ERRORS, error_entries
 from lots.api_auth import ApiError
 from lots.models import Court
 
@@ -301,27 +301,43 @@ def download(request, dataset: str, fmt: str) -> StreamingHttpResponse:
     return response
 
 
+# The file streams as it is written (200); refusals are the API's usual error bodies.
+DOWNLOAD_RESPONSES = {200: None, **ERRORS}
 FILTER_DOC = (
     "筛选（均可省略）：from、to 为 YYYY-MM-DD（含当天），court 为法院代字。数据逐行流式输出，个人信息已按 AN5 脱敏。"
 )
 
 
-@router.get("/open-data/announcements.json", summary="开放数据：拍卖公告（JSON）", description=FILTER_DOC)
+@router.get(
+    "/open-data/announcements.json",
+    response=DOWNLOAD_RESPONSES,
+    summary="开放数据：拍卖公告（JSON）",
+    description=FILTER_DOC,
+)
 def announcements_json(request, filters: Query[OpenDataQuery]):
     return download(request, "announcements", "json")
 
 
-@router.get("/open-data/announcements.csv", summary="开放数据：拍卖公告（CSV）", description=FILTER_DOC)
+@router.get(
+    "/open-data/announcements.csv",
+    response=DOWNLOAD_RESPONSES,
+    summary="开放数据：拍卖公告（CSV）",
+    description=FILTER_DOC,
+)
 def announcements_csv(request, filters: Query[OpenDataQuery]):
     return download(request, "announcements", "csv")
 
 
-@router.get("/open-data/results.json", summary="开放数据：拍卖结果（JSON）", description=FILTER_DOC)
+@router.get(
+    "/open-data/results.json", response=DOWNLOAD_RESPONSES, summary="开放数据：拍卖结果（JSON）", description=FILTER_DOC
+)
 def results_json(request, filters: Query[OpenDataQuery]):
     return download(request, "results", "json")
 
 
-@router.get("/open-data/results.csv", summary="开放数据：拍卖结果（CSV）", description=FILTER_DOC)
+@router.get(
+    "/open-data/results.csv", response=DOWNLOAD_RESPONSES, summary="开放数据：拍卖结果（CSV）", description=FILTER_DOC
+)
 def results_csv(request, filters: Query[OpenDataQuery]):
     return download(request, "results", "csv")
 
