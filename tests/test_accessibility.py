@@ -30,11 +30,13 @@ def session_cookie(user, base: str) -> dict:
     }
 
 
-def audit_pages(browser, base: str, paths: list[str], user=None, viewport=DESKTOP) -> dict[str, list[str]]:
+def audit_pages(browser, base: str, paths: list[str], user=None, viewport=DESKTOP, cookies=()) -> dict[str, list[str]]:
     """Each page's serious or critical axe findings and its CSP or script errors."""
     context = browser.new_context(viewport=viewport, locale="zh-CN")
     if user is not None:
         context.add_cookies([session_cookie(user, base)])
+    if cookies:
+        context.add_cookies(list(cookies))
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -95,11 +97,24 @@ def public_paths(site) -> list[str]:
         f"/auctions/{site['upcoming'].pk}/",
         "/accounts/login/",
         "/accounts/signup/",
+        "/courts/",
+        f"/courts/{live.lot.court.code}/",
+        "/calendar/",
+        "/open-data/",
+        "/notices/",
+        "/portal/",
     ]
 
 
 def bidder_paths(site) -> list[str]:
-    return ["/me/", f"/auctions/{site['live'].pk}/register/", f"/auctions/{site['live'].pk}/", "/payments/mine/"]
+    return [
+        "/me/",
+        f"/auctions/{site['live'].pk}/register/",
+        f"/auctions/{site['live'].pk}/",
+        "/payments/mine/",
+        "/notifications/",
+        "/notifications/settings/",
+    ]
 
 
 def console_paths(site) -> list[str]:
@@ -120,6 +135,9 @@ def console_paths(site) -> list[str]:
         f"/payments/court/auctions/{ended.pk}/",
         "/payments/court/transfers/",
         "/payments/court/forfeitures/",
+        f"/console/cases/{live.lot.case_id}/parties/",
+        "/console/messages/",
+        "/console/webhooks/",
     ]
 
 
@@ -133,6 +151,23 @@ def test_bidder_pages_have_no_serious_accessibility_violations(live_processes, b
     base = live_processes.daphne()
     assert audit_pages(browser, base, bidder_paths(site), user=site["alice"]) == {}
     assert audit_pages(browser, base, bidder_paths(site)[:2], user=site["bob"], viewport=PHONE) == {}
+
+
+def test_party_portal_pages_have_no_serious_accessibility_violations(live_processes, browser, site):
+    from lots.portal_views import SESSION_KEY
+
+    base = live_processes.daphne()
+    case = site["live"].lot.case
+    party = factories.make_party(case)
+    factories.issue_code(party)
+    client = Client()
+    session = client.session
+    session[SESSION_KEY] = party.query_codes.get(revoked_at__isnull=True).pk
+    session.save()
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}
+    paths = [f"/portal/cases/{case.pk}/", f"/portal/cases/{case.pk}/messages/"]
+    assert audit_pages(browser, base, paths, cookies=[cookie]) == {}
+    assert audit_pages(browser, base, paths[:1], cookies=[cookie], viewport=PHONE) == {}
 
 
 def test_console_pages_have_no_serious_accessibility_violations(live_processes, browser, site):
