@@ -42,8 +42,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         translation.activate(socket_language(self.scope))
         self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
         self.user = self.scope.get("user")
-        self.limiter = SocketLimiter()
-        self.synced, self.last_sent, self.buffer = False, 0, deque()
+        self.limiter = None  # made on the first message: most watchers never send one
+        self.synced, self.last_sent, self.buffer = False, 0, None  # buffer: only while syncing
         self.hub = None
         self.connection = daphne_connection(self.base_send)
         await self.accept()
@@ -74,6 +74,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def push(self, seq: int, text: str) -> None:
         """A broadcast event, in seq order; held back while this socket reads its state."""
         if not self.synced:
+            if self.buffer is None:
+                self.buffer = deque()
             self.buffer.append((seq, text))
         elif seq > self.last_sent:
             self.last_sent = seq
@@ -83,7 +85,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def sync(self, since: int | None = None) -> bool:
         """Sends the state (snapshot, or the events after `since`), then what arrived meanwhile."""
         self.synced = False
-        self.buffer.clear()  # anything already buffered is older than what is read now
+        self.buffer = None  # anything already buffered is older than what is read now
         if since is None and not (self.user and self.user.is_authenticated):
             state = await self.anonymous_state()
         else:
@@ -94,11 +96,11 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         for text in frames:
             await self.send(text_data=text)
         while self.buffer:
-            seq, text = self.buffer.popleft()
+            seq, text = self.buffer.popleft()  # a deque: events that arrived while reading
             if seq > self.last_sent:
                 self.last_sent = seq
                 await self.send(text_data=text)
-        self.synced = True
+        self.synced, self.buffer = True, None
         return True
 
     async def anonymous_state(self) -> tuple[int, list[str]] | None:
@@ -124,6 +126,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         arrived = time.perf_counter()
         client_bid_id = None
         try:
+            if self.limiter is None:
+                self.limiter = SocketLimiter()
             if not self.limiter.allow():
                 raise rate_limited(self.limiter.retry_after())
             message = parse_client_message(text_data if text_data is not None else bytes_data)

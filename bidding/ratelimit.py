@@ -76,6 +76,8 @@ class SocketLimiter:
     """A token bucket for everything one socket sends: `rate` messages per second, bursts of
     `burst`. In memory, per connection: no I/O on the hot path."""
 
+    __slots__ = ("rate", "burst", "tokens", "updated")
+
     def __init__(self, rate: float = 10.0, burst: float = 20.0):
         self.rate, self.burst = rate, burst
         self.tokens, self.updated = burst, time.monotonic()
