@@ -1,10 +1,11 @@
 """An experiment, not the production configuration: the project's ASGI application with at most
 BENCH_HTTP_CONCURRENCY (default 4) HTTP requests in flight per daphne process.
 
-Django runs each HTTP request's sync view in a thread of its own, with a database connection of
-its own, so an open-loop burst of bids over HTTP becomes hundreds of threads contending for one
-row lock and the GIL (and for PostgreSQL's max_connections). Scenario M1x runs M1 against this
-wrapper to measure what bounding the concurrency would buy.
+It was written when Django's ASGI handler ran every bid in a thread of its own, so an open-loop
+burst became hundreds of threads contending for one row lock and the GIL (M1x bought 8× then).
+Bid POSTs now run on a fixed pool of 16 threads per process and are decided in batches by the
+process's bid writer (bidding/http_bids.py, bidding/writer.py); M1x now shows what a tighter bound
+on top of that does (smaller batches, fewer requests waiting inside the server).
 """
 
 import asyncio
