@@ -11,6 +11,7 @@ class IdentityView(models.Model):
         DEPOSITS_PAGE = "deposits_page", _("保证金页面")
         DEPOSITS_CSV = "deposits_csv", _("保证金导出")
         ADMIN_PROFILE = "admin_profile", _("后台竞买人资料")
+        CONFIRMATION = "confirmation", _("成交确认书（完整版）")
         OTHER = "other", _("其他")
 
     at = models.DateTimeField(_("时间"), db_index=True)
