@@ -11,8 +11,8 @@ def round_closed(auction: Auction) -> None:
     """ST2: the winner's deposit is applied to the price and every other deposit is scheduled for
     release (by the payments worker, within 24 hours of the end). Also right for withdrawn rounds
     (FA5: every deposit is released). Safe to call twice."""
+    from notices.confirmations import round_closed as confirm_round_closed
     from payments.settlement import settle_round  # payments imports auctions, not the reverse
-    from results.services import round_closed as results_round_closed
 
     settle_round(auction)
-    results_round_closed(auction)  # ST1: the confirmation of a sale, its facts frozen here
+    confirm_round_closed(auction)  # ST1: the confirmation of a sale, its facts frozen here

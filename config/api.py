@@ -18,7 +18,7 @@ from config.throttles import PublicRateThrottle
 from lots.api import ApiJSONEncoder
 from lots.api import router as court_router
 from lots.api_auth import ApiError
-from results.api import router as court_results_router
+from notices.court_api import router as court_results_router
 
 
 class ReadableJSON(JSONRenderer):
@@ -29,7 +29,11 @@ class ReadableJSON(JSONRenderer):
 
 
 api = NinjaAPI(
-    title="Judicial auctions API", version="1", urls_namespace="api", docs_url="/docs", renderer=ReadableJSON(),
+    title="Judicial auctions API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    renderer=ReadableJSON(),
     throttle=[PublicRateThrottle()],
 )
 

@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "bidding",
     "payments",
     "notices",
-    "results",
     "audit",
 ]
 
@@ -176,7 +175,7 @@ else:
 
 # --- Results ---------------------------------------------------------------------------------
 # A TrueType CJK font embedded in the confirmation PDFs ("path" or "path#subfont index" of a .ttc).
-# Unset: the first of results/pdf.py's known Debian paths that exists; none found: the viewer's
+# Unset: the first of notices/pdf.py's known Debian paths that exists; none found: the viewer's
 # own Song typeface through the standard STSong-Light font (text stays correct and extractable).
 CONFIRMATION_PDF_FONT = os.environ.get("CONFIRMATION_PDF_FONT", "")
 

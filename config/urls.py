@@ -21,7 +21,7 @@ urlpatterns = [
     path("console/", include("lots.urls")),
     path("portal/", include("lots.portal_urls")),
     path("payments/", include("payments.urls")),
-    path("", include("results.urls")),
+    path("", include("notices.result_urls")),
     path("", include("bidding.urls")),
     path("", include("bidding.page_urls")),
     path("", include("notices.urls")),

@@ -74,9 +74,9 @@ def record_disposal(
     label: str | None = None,
 ) -> DisposalRecord:
     """Appends one disposal step (PD5). Call it inside the transaction of the act it records;
-    the court webhooks for it are queued in that same transaction (results/webhooks.py), and
+    the court webhooks for it are queued in that same transaction (notices/webhooks.py), and
     `signals.disposal_recorded` goes out after it commits. `label` overrides the actor's name."""
-    from results.webhooks import queue_deliveries  # results builds on lots, not the reverse
+    from notices.webhooks import queue_deliveries  # notices builds on lots, not the reverse
 
     record = DisposalRecord.objects.create(
         case=case,

@@ -13,7 +13,7 @@ from datetime import datetime
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, Value
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -220,11 +220,8 @@ def hydrate(rows) -> list[Entry]:
 
 
 def _result_url(auction_id: int) -> str:
-    """The round's public result notice (results app) where there is one, else its lot page."""
-    try:
-        return reverse("results:result", args=[auction_id])
-    except NoReverseMatch:
-        return reverse("auction_detail", args=[auction_id])
+    """The round's public result notice (notices/result_views.py)."""
+    return reverse("results:result", args=[auction_id])
 
 
 def _local(moment: datetime | None) -> str:

@@ -1,5 +1,6 @@
-"""Background tasks (huey): every notification is written and sent after the commit of what it
-announces, retried with backoff, and idempotent by its key (notices/services.py)."""
+"""Background tasks (huey; `manage.py run_huey` runs them): every notification is written and sent
+after the commit of what it announces, retried with backoff, and idempotent by its key
+(notices/services.py); the court webhooks are sent from their outbox (notices/webhooks.py)."""
 
 import logging
 
@@ -8,7 +9,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from auctions import clock
 
-from . import services, triggers
+from . import services, triggers, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +36,15 @@ def notify_outbid(auction_id: int, bid_seq: int) -> None:
 def sweep_notices() -> None:
     """Registrations, deposit moves, starting and ending soon, balance due and reminders."""
     triggers.sweep(clock.now())
+
+
+@db_task()
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt at a court webhook delivery; a failure schedules the next one with backoff."""
+    webhooks.attempt(delivery_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def redeliver_webhooks() -> None:
+    """Every minute: any pending webhook delivery whose time has come (lost task, crashed worker)."""
+    webhooks.redeliver_due()

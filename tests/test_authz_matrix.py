@@ -28,9 +28,9 @@ from config.api import api
 from lots import services as lot_services
 from lots.models import DisposalRecord
 from lots.portal_views import SESSION_KEY as PORTAL_SESSION_KEY
+from notices import webhooks
+from notices.models import Confirmation, WebhookDelivery
 from payments.models import Deposit, Payment, Refund, Settlement
-from results import webhooks
-from results.models import Confirmation, WebhookDelivery
 from tests import authz_expectations as expect
 from tests import factories
 from tests.test_public_support import published_round

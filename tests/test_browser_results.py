@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from results.models import Confirmation
+from notices.models import Confirmation
 from tests import factories
 from tests.results_support import buyer_with_deposit, close_round, pay_balance
 from tests.test_confirmation import pdf_text
@@ -124,8 +124,8 @@ def test_clerk_adds_a_webhook_endpoint_and_sees_its_deliveries(live_processes, b
     next disposal step reaches the receiver on loopback, signed, and is listed as delivered."""
     from lots import services as lot_services
     from lots.models import AppraisalAgency
-    from results import webhooks
-    from results.models import WebhookEndpoint
+    from notices import webhooks
+    from notices.models import WebhookEndpoint
     from tests.test_webhooks import Receiver
 
     SHOTS.mkdir(parents=True, exist_ok=True)

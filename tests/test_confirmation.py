@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from auctions import clock
 from lots.models import DisposalRecord
-from results import pdf
-from results.models import Confirmation
+from notices import pdf
+from notices.models import Confirmation
 from tests import factories
 from tests.results_support import buyer_with_deposit, close_round
 

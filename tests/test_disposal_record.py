@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from auctions import clock
 from lots.models import DisposalRecord
 from lots.signals import disposal_recorded
+from notices import confirmations
 from payments.models import Settlement
-from results import services
 from tests.results_support import buyer_with_deposit, close_round, pay_balance
 from tests.test_public_support import published_round
 
@@ -114,16 +114,16 @@ def test_st3_delivery_refusals_record_nothing(client, clerk, clerk_b, sold, star
     with clock.frozen(start + timedelta(days=1)):
         for bad in (today + timedelta(days=1), today - timedelta(days=3)):
             with pytest.raises(ValidationError) as refused:
-                services.record_delivery(auction, clerk.user, delivered_on=bad)
+                confirmations.record_delivery(auction, clerk.user, delivered_on=bad)
             assert "delivered_on" in refused.value.message_dict
         with pytest.raises(ValidationError):
-            services.record_delivery(auction, clerk_b.user, delivered_on=today)
+            confirmations.record_delivery(auction, clerk_b.user, delivered_on=today)
         with pytest.raises(ValidationError):
-            services.record_delivery(auction, clerk.user, delivered_on=today, note="长" * 501)
+            confirmations.record_delivery(auction, clerk.user, delivered_on=today, note="长" * 501)
         assert not DisposalRecord.objects.filter(kind=K.PROPERTY_DELIVERED).exists()
-        services.record_delivery(auction, clerk.user, delivered_on=today)
+        confirmations.record_delivery(auction, clerk.user, delivered_on=today)
         with pytest.raises(ValidationError) as twice:
-            services.record_delivery(auction, clerk.user, delivered_on=today)
+            confirmations.record_delivery(auction, clerk.user, delivered_on=today)
     assert twice.value.message_dict["__all__"]
     assert DisposalRecord.objects.filter(kind=K.PROPERTY_DELIVERED).count() == 1
 
@@ -131,7 +131,7 @@ def test_st3_delivery_refusals_record_nothing(client, clerk, clerk_b, sold, star
 def test_st3_no_delivery_for_a_failed_round(clerk, live_auction):
     auction = close_round(live_auction)
     with pytest.raises(ValidationError) as refused:
-        services.record_delivery(auction, clerk.user, delivered_on=clock.now().date())
+        confirmations.record_delivery(auction, clerk.user, delivered_on=clock.now().date())
     assert "ST3" in str(refused.value)
     assert Settlement.objects.get(auction=auction).status == Settlement.Status.NO_SALE
 

@@ -8,8 +8,8 @@ import pytest
 from auctions import clock
 from lots import services
 from lots.models import DisposalRecord
-from results import feed
-from results.models import WebhookEndpoint
+from notices import court_feed
+from notices.models import WebhookEndpoint
 from tests import factories
 from tests.results_support import buyer_with_deposit, close_round, pay_balance
 from tests.test_api_court import Api
@@ -31,7 +31,7 @@ def api_b(client, other_court, clerk_b):
 
 def settled():
     """Past the feed's settling delay, so steps just written are listed."""
-    return clock.travel(feed.SETTLE + timedelta(seconds=1))
+    return clock.travel(court_feed.SETTLE + timedelta(seconds=1))
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from django.db import transaction
 from auctions import clock
 from lots import services as lot_services
 from lots.models import AppraisalAgency, DisposalRecord
-from results import tasks, webhooks
-from results.models import WebhookDelivery, WebhookEndpoint
+from notices import tasks, webhooks
+from notices.models import WebhookDelivery, WebhookEndpoint
 from tests.results_support import buyer_with_deposit, close_round
 
 K = DisposalRecord.Kind

@@ -1,6 +1,6 @@
 """Result pages: the public result notice and confirmation copy, the buyer's and the court's full
-confirmation, the court's delivery record and webhook endpoints. Thin views over results/services.py
-and results/webhooks.py; another court's or another buyer's row is a 404."""
+confirmation, the court's delivery record and webhook endpoints. Thin views over notices/confirmations.py
+and notices/webhooks.py; another court's or another buyer's row is a 404."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,9 +16,9 @@ from auctions import presenters as auction_presenters
 from auctions.models import Auction
 from lots.access import access_auction, court_staff_required
 
-from . import pdf, services, webhooks
-from .forms import DeliveryForm, WebhookEndpointForm
+from . import confirmations, pdf, webhooks
 from .models import Confirmation, WebhookDelivery, WebhookEndpoint
+from .result_forms import DeliveryForm, WebhookEndpointForm
 
 PUBLIC_PDF_CACHE_SECONDS = 3600
 
@@ -83,7 +83,7 @@ def console_delivery(request, auction_id: int):
     form = DeliveryForm(request.POST)
     if form.is_valid():
         try:
-            services.record_delivery(auction, request.user, **form.cleaned_data)
+            confirmations.record_delivery(auction, request.user, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

@@ -82,7 +82,7 @@ def result_json(record: DisposalRecord) -> dict:
 
 # --- Cursors --------------------------------------------------------------------------------------
 def _salt(feed: str, court: Court) -> str:
-    return f"results.feed:{feed}:{court.pk}"
+    return f"notices.court_feed:{feed}:{court.pk}"
 
 
 def encode_cursor(feed: str, court: Court, after_id: int) -> str:

@@ -3,7 +3,7 @@ to each of the court's active endpoints.
 
 Durable outbox: `queue_deliveries` writes one WebhookDelivery row per endpoint inside the
 transaction that records the step (`lots.services.record_disposal`), so the step and the promise
-to report it commit together; the send is enqueued on commit (huey, results/tasks.py). A failed
+to report it commit together; the send is enqueued on commit (huey, notices/tasks.py). A failed
 send is retried with exponential backoff; a periodic task re-enqueues any delivery whose time has
 come (a lost task, a crashed worker). Delivery is at least once: receivers deduplicate by event id.
 
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from auctions import clock
 from lots.models import Court, DisposalRecord
 
-from .feed import record_json
+from .court_feed import record_json
 from .models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from auctions.models import Auction
 from auctions.presenters import yuan
 from lots.models import DisposalRecord
 
-from .feed import CLOSING_KINDS, RESULT_OF
+from .court_feed import CLOSING_KINDS, RESULT_OF
 
 
 @dataclass(frozen=True)

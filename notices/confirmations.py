@@ -2,7 +2,7 @@
 transaction, and the property's delivery to the buyer (ST3), recorded by the court.
 
 Both write the case's disposal record in their own transaction (PD5); the court webhooks for it
-are queued in that same transaction by `lots.services.record_disposal` (results/webhooks.py).
+are queued in that same transaction by `lots.services.record_disposal` (notices/webhooks.py).
 """
 
 import logging
@@ -59,7 +59,7 @@ def issue_confirmation(auction: Auction) -> Confirmation | None:
     """ST1: the confirmation of a sold round, in the buyer's real name, with the price, the deposit
     applied (ST2) and the balance owed by its deadline (ST3). Called from `auctions.handoff` inside
     the closing transaction, which holds the round's lock, after settlement; idempotent. Only facts
-    are stored here; the PDF is rendered on demand (results/pdf.py), so the close stays fast."""
+    are stored here; the PDF is rendered on demand (notices/pdf.py), so the close stays fast."""
     if auction.status != Auction.Status.SOLD or auction.leading_bid is None:
         return None
     existing = Confirmation.objects.filter(auction=auction).first()
@@ -103,7 +103,7 @@ def issue_confirmation(auction: Auction) -> Confirmation | None:
 
 
 def round_closed(auction: Auction) -> None:
-    """The results side of the close hand-off (`auctions.handoff.round_closed`)."""
+    """The result side of the close hand-off (`auctions.handoff.round_closed`): the ST1 confirmation."""
     issue_confirmation(auction)
 
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import services, webhooks
+from . import confirmations, webhooks
 
 
 class DeliveryForm(forms.Form):
@@ -13,7 +13,7 @@ class DeliveryForm(forms.Form):
     note = forms.CharField(
         label=_("交付说明"),
         required=False,
-        max_length=services.MAX_NOTE_LENGTH,
+        max_length=confirmations.MAX_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

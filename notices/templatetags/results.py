@@ -1,6 +1,6 @@
 from django import template
 
-from results.presenters import notice
+from notices.result_presenters import notice
 
 register = template.Library()
 
@@ -21,9 +21,9 @@ def console_result(context, auction):
 
     from auctions import clock
     from lots.models import DisposalRecord
+    from notices.models import Confirmation
+    from notices.result_forms import DeliveryForm
     from payments.models import Settlement
-    from results.forms import DeliveryForm
-    from results.models import Confirmation
 
     result = notice(auction)
     if result is None:

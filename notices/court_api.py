@@ -1,5 +1,5 @@
 """Court API for results (/api/v1/court/…): the results feed and the disposal-step feed (cursor
-pages, results/feed.py), a round's confirmation (identity masked, AN5), the delivery record (ST3)
+pages, notices/court_feed.py), a round's confirmation (identity masked, AN5), the delivery record (ST3)
 and the court's webhook endpoints. Same token, errors and Idempotency-Key as lots/api.py."""
 
 from datetime import date
@@ -24,16 +24,16 @@ from lots.api import (
 )
 from lots.api_auth import ApiError, CourtToken
 
-from . import feed, services, webhooks
-from .forms import DeliveryForm, WebhookEndpointForm
+from . import confirmations, court_feed, webhooks
 from .models import Confirmation, WebhookEndpoint
+from .result_forms import DeliveryForm, WebhookEndpointForm
 
 router = Router(auth=CourtToken(), tags=["court results"])
 
 
 class FeedQuery(Schema):
     cursor: str | None = None
-    limit: int = feed.DEFAULT_LIMIT
+    limit: int = court_feed.DEFAULT_LIMIT
     case: int | None = None
 
 
@@ -81,20 +81,24 @@ class StepsPage(Schema):
 
 
 def _page(request, name: str, query: FeedQuery) -> dict:
-    if not 1 <= query.limit <= feed.MAX_LIMIT:
+    if not 1 <= query.limit <= court_feed.MAX_LIMIT:
         raise ApiError(
             422,
             "validation_error",
             _("请求参数有误。"),
             {
                 "limit": [
-                    {"code": "out_of_range", "rule": None, "message": _("每页 1 至 %(n)s 条。") % {"n": feed.MAX_LIMIT}}
+                    {
+                        "code": "out_of_range",
+                        "rule": None,
+                        "message": _("每页 1 至 %(n)s 条。") % {"n": court_feed.MAX_LIMIT},
+                    }
                 ]
             },
         )
     try:
-        page = feed.page(name, request.auth.court, query.cursor, query.limit, case_id=query.case)
-    except feed.BadCursor:
+        page = court_feed.page(name, request.auth.court, query.cursor, query.limit, case_id=query.case)
+    except court_feed.BadCursor:
         raise ApiError(
             422,
             "validation_error",
@@ -155,11 +159,11 @@ class ConfirmationOut(Schema):
 
     @staticmethod
     def resolve_issued_at(c):
-        return feed._iso(c.issued_at)
+        return court_feed._iso(c.issued_at)
 
     @staticmethod
     def resolve_balance_due_at(c):
-        return feed._iso(c.balance_due_at)
+        return court_feed._iso(c.balance_due_at)
 
 
 @router.get(
@@ -192,10 +196,10 @@ def record_delivery(request, auction_id: int):
         if not form.is_valid():
             raise validation_failed(form.errors.as_data())
         try:
-            record = services.record_delivery(auction, actor(request), **form.cleaned_data)
+            record = confirmations.record_delivery(auction, actor(request), **form.cleaned_data)
         except ValidationError as error:
             raise service_refused(error) from None
-        return feed.record_json(record)
+        return court_feed.record_json(record)
 
     return idempotent(request, payload, perform)
 
@@ -210,7 +214,7 @@ class EndpointOut(Schema):
 
     @staticmethod
     def resolve_created_at(endpoint):
-        return feed._iso(endpoint.created_at)
+        return court_feed._iso(endpoint.created_at)
 
     @staticmethod
     def resolve_active(endpoint):
