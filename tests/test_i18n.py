@@ -27,6 +27,7 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 @dataclass
 class Entry:
     msgid: str = ""
+    context: str | None = None
     plural: str | None = None
     msgstr: dict = field(default_factory=dict)  # plural index (0 without plural) -> text
     flags: set = field(default_factory=set)
@@ -52,7 +53,13 @@ def parse_po(path: Path) -> list[Entry]:
                 entry.flags.update(flag.strip() for flag in line[2:].split(","))
             continue
         keyword, _space, rest = line.partition(" ")
-        if keyword == "msgid":
+        if keyword == "msgctxt":
+            if entry is None or entry.msgstr:
+                entry = Entry(line=number)
+                entries.append(entry)
+            entry.context = ""
+            target = ("context", None)
+        elif keyword == "msgid":
             if entry is None or entry.msgstr:
                 entry = Entry(line=number)
                 entries.append(entry)
@@ -70,6 +77,8 @@ def parse_po(path: Path) -> list[Entry]:
             entry.msgstr[target[1]] += text
         elif target[0] == "plural":
             entry.plural = (entry.plural or "") + text
+        elif target[0] == "context":
+            entry.context += text
         else:
             entry.msgid += text
     return entries
@@ -121,13 +130,23 @@ def test_the_committed_mo_matches_the_po(po):
         compiled = gettext.GNUTranslations(mo_file)
     stale = []
     for entry in messages(po):
-        if entry.plural is None:
+        if entry.plural is None and entry.context is None:
             found = [compiled.gettext(entry.msgid)]
-        else:  # English plural forms: index 0 for n == 1, index 1 otherwise
+        elif entry.plural is None:
+            found = [compiled.pgettext(entry.context, entry.msgid)]
+        elif entry.context is None:  # English plural forms: index 0 for n == 1, index 1 otherwise
             found = [compiled.ngettext(entry.msgid, entry.plural, n) for n in (1, 2)]
+        else:
+            found = [compiled.npgettext(entry.context, entry.msgid, entry.plural, n) for n in (1, 2)]
         if found != [text for _index, text in sorted(entry.msgstr.items())]:
             stale.append(entry.msgid)
     assert stale == [], "run: manage.py compilemessages -l en"
+
+
+def test_the_parser_reads_contexts():
+    entries = messages(MESSAGES / "django.po")
+    assert any(e.context for e in entries)
+    assert all(e.msgid for e in entries if e.context is not None)
 
 
 def test_the_parser_reads_plural_and_multi_line_entries():
