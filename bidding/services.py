@@ -205,6 +205,20 @@ def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | 
     batch written; the caller then decides the bids one by one with `check_place_bid`
     (bidding/writer.py).
     """
+    with transaction.atomic(durable=True):
+        return _place_bids(auction_id, requests)
+
+
+def place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, list[BidResult | BidError]]:
+    """`place_bids` for several rounds in ONE transaction and one commit (the bid writer's batch
+    when bids for many rounds queue up at once). The rounds are locked in ascending id order, as
+    every writer does, so two processes cannot deadlock. An error raises with nothing written."""
+    with transaction.atomic(durable=True):
+        return {auction_id: _place_bids(auction_id, batches[auction_id]) for auction_id in sorted(batches)}
+
+
+def _place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | BidError]:
+    """The body of `place_bids`, inside the caller's transaction."""
     outcomes: list[BidResult | BidError | None] = [None] * len(requests)
     todo = []
     for index, request in enumerate(requests):
@@ -215,39 +229,38 @@ def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | 
     if not todo:
         return outcomes
     todo.sort(key=lambda index: requests[index].received_at)  # BI2: receive time decides
-    with transaction.atomic(durable=True):
-        users = {requests[index].user.pk for index in todo}
-        registrations = {r.user_id: r for r in Registration.objects.filter(auction_id=auction_id, user_id__in=users)}
-        auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)
-        if auction is None:
-            for index in todo:
-                outcomes[index] = not_found()
-            return outcomes
-        if auction.kind == Auction.Kind.SALE:
-            raise OneAtATime  # a 变卖 (FA2) ends at its first bid: each bid goes alone
-        secured = set(  # BD1 as payments.deposit_secured decides it, for every bidder at once
-            Deposit.objects.filter(registration__in=registrations.values(), status=Deposit.Status.SECURED).values_list(
-                "registration_id", flat=True
-            )
-        )
-        asked = {requests[index].client_bid_id for index in todo} - {""}
-        placed = (
-            {
-                (bid.registration_id, bid.client_bid_id): bid
-                for bid in Bid.objects.filter(auction_id=auction_id, client_bid_id__in=asked)
-            }
-            if asked
-            else {}
-        )
-        rows = {"bids": [], "events": []}  # inserted together, before the round's row is saved
+    users = {requests[index].user.pk for index in todo}
+    registrations = {r.user_id: r for r in Registration.objects.filter(auction_id=auction_id, user_id__in=users)}
+    auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)
+    if auction is None:
         for index in todo:
-            request = requests[index]
-            with translation.override(request.language):
-                _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows)
-        if rows["bids"]:
-            Bid.objects.bulk_create(rows["bids"])
-            AuctionEvent.objects.bulk_create(rows["events"])
-            auction.save(update_fields=AFTER_BID_FIELDS)
+            outcomes[index] = not_found()
+        return outcomes
+    if auction.kind == Auction.Kind.SALE:
+        raise OneAtATime  # a 变卖 (FA2) ends at its first bid: each bid goes alone
+    secured = set(  # BD1 as payments.deposit_secured decides it, for every bidder at once
+        Deposit.objects.filter(registration__in=registrations.values(), status=Deposit.Status.SECURED).values_list(
+            "registration_id", flat=True
+        )
+    )
+    asked = {requests[index].client_bid_id for index in todo} - {""}
+    placed = (
+        {
+            (bid.registration_id, bid.client_bid_id): bid
+            for bid in Bid.objects.filter(auction_id=auction_id, client_bid_id__in=asked)
+        }
+        if asked
+        else {}
+    )
+    rows = {"bids": [], "events": []}  # inserted together, before the round's row is saved
+    for index in todo:
+        request = requests[index]
+        with translation.override(request.language):
+            _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows)
+    if rows["bids"]:
+        Bid.objects.bulk_create(rows["bids"])
+        AuctionEvent.objects.bulk_create(rows["events"])
+        auction.save(update_fields=AFTER_BID_FIELDS)
     return outcomes
 
 

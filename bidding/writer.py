@@ -5,12 +5,14 @@ a hot round takes bids at the rate of its transactions. Deciding each bid in the
 received it put hundreds of threads on one lock, each needing the GIL back after every round trip
 while holding it, and each holding one of the pool's few connections while it waited. Here the
 socket consumers and the HTTP view hand bids to one queue; the writer takes what has queued up,
-groups it by round and decides each group with `services.place_bids`: one transaction, one lock,
-one commit for the group. The acknowledgement still follows the commit, and the events (with
-their gap-free seqs) are recorded and published exactly as for a single bid.
+groups it by round and decides all of it with `services.place_bids_on_rounds`: one transaction
+and one commit for the batch, each round's lock taken once (in ascending id order). The
+acknowledgement still follows the commit, and the events (with their gap-free seqs) are recorded
+and published exactly as for a single bid.
 
-A group that fails as a whole (a database error, or a 变卖 round that takes one bid at a time) is
-decided again bid by bid with `services.check_place_bid`, so one bad bid cannot fail the others.
+A batch that fails as a whole is decided again round by round (`services.place_bids`), and a
+round that fails as a whole (a database error, or a 变卖 round that takes one bid at a time) bid
+by bid with `services.check_place_bid`, so one bad bid cannot fail the others.
 """
 
 import logging
@@ -63,38 +65,63 @@ class BidWriter:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-            groups: dict[int, list] = {}
-            for auction_id, request, future in batch:
-                groups.setdefault(auction_id, []).append((request, future))
-            for auction_id, items in groups.items():
-                try:
-                    self._decide(auction_id, items)
-                except BaseException as error:  # never leave a bidder waiting for an answer
-                    logger.exception("bid writer: deciding bids on round %s failed", auction_id)
-                    for _request, future in items:
-                        if not future.done():
-                            future.set_exception(error)
+            try:
+                self._decide_batch(batch)
+            except BaseException as error:  # never leave a bidder waiting for an answer
+                logger.exception("bid writer: deciding a batch of %s bids failed", len(batch))
+                for _auction_id, _request, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
             if self.queue.empty():
                 # Idle: the connection goes back to the pool (or is closed), as a request's would.
                 connection.close()
 
-    def _decide(self, auction_id: int, items: list) -> None:
-        started = time.perf_counter()
+    def _decide_batch(self, batch: list) -> None:
+        """Rate limits for the whole batch in one round trip, then every round's bids in one
+        transaction; if that fails, round by round (`_decide`), and there bid by bid."""
         try:
-            limited = check_bid_rates([request.user.pk if _signed_in(request.user) else None for request, _f in items])
+            users = [request.user.pk if _signed_in(request.user) else None for _, request, _ in batch]
+            limited = check_bid_rates(users)
         except Exception as error:  # the shared cache is unreachable: no bid can be counted
-            for _request, future in items:
+            for _auction_id, _request, future in batch:
                 future.set_exception(error)
             return
-        admitted = []
-        for item, refusal in zip(items, limited, strict=True):
+        groups: dict[int, list] = {}
+        for (auction_id, request, future), refusal in zip(batch, limited, strict=True):
             if refusal is None:
-                admitted.append(item)
+                groups.setdefault(auction_id, []).append((request, future))
             else:
-                item[1].set_exception(refusal)
-        items = admitted
+                future.set_exception(refusal)
+        if len(groups) == 1:
+            self._decide(*next(iter(groups.items())))
+            return
+        started = time.perf_counter()
+        try:
+            outcomes = services.place_bids_on_rounds(
+                {auction_id: [request for request, _future in items] for auction_id, items in groups.items()}
+            )
+        except Exception as error:
+            if not isinstance(error, services.OneAtATime):
+                connection.close()  # whatever broke the batch may have broken the connection
+            for auction_id, items in groups.items():
+                self._decide(auction_id, items)
+            return
+        metrics.BID_COMMIT.observe(time.perf_counter() - started)
+        for auction_id, items in groups.items():
+            metrics.BID_BATCH.observe(len(items))
+            self._answer(items, outcomes[auction_id])
+
+    def _answer(self, items: list, outcomes: list) -> None:
+        for (_request, future), outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, BidError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _decide(self, auction_id: int, items: list) -> None:
         if not items:
             return
+        started = time.perf_counter()
         try:
             outcomes = services.place_bids(auction_id, [request for request, _future in items])
         except Exception as error:
@@ -105,11 +132,7 @@ class BidWriter:
             return
         metrics.BID_COMMIT.observe(time.perf_counter() - started)
         metrics.BID_BATCH.observe(len(items))
-        for (_request, future), outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, BidError):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        self._answer(items, outcomes)
 
     def _one_by_one(self, auction_id: int, items: list) -> None:
         for request, future in items:

@@ -329,3 +329,41 @@ def test_without_daphne_behind_it_a_socket_sends_the_ordinary_way():
 
     assert daphne_connection(send) is None
     assert write_frame(None, "{}") is False
+
+
+@pytest.mark.django_db
+def test_bids_on_several_rounds_commit_together_each_round_gap_free(auction, alice, dave, lot):
+    from tests import factories
+
+    other = factories.make_auction(factories.make_lot(lot.case))
+    factories.register(other, alice, secured=True)
+    at = auction.starts_at + timedelta(hours=1)
+    outcomes = services.place_bids_on_rounds(
+        {
+            other.pk: [request(alice, "80000", "o1", at)],
+            auction.pk: [request(alice, "80000", "a1", at), request(dave, "80000", "d1", at)],
+        }
+    )
+    assert codes(outcomes[auction.pk]) == ["ack", "too_low"] and codes(outcomes[other.pk]) == ["ack"]
+    for round_ in (auction, other):
+        seqs = list(AuctionEvent.objects.filter(auction=round_).order_by("seq").values_list("seq", flat=True))
+        assert seqs == [1]
+        round_.refresh_from_db()
+        assert bidlog.verify_round(round_) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_answers_bids_for_several_rounds_queued_together(auction, alice, dave, lot):
+    from tests import factories
+
+    other = factories.make_auction(factories.make_lot(lot.case))
+    factories.register(other, dave, secured=True)
+    at = auction.starts_at + timedelta(hours=1)
+    futures = [
+        writer.submit(alice, auction.pk, "80000", "x1", at),
+        writer.submit(dave, other.pk, "80000", "x2", at),
+        writer.submit(dave, auction.pk, "81000", "x3", at + timedelta(milliseconds=1)),
+    ]
+    results = [future.result(timeout=TIMEOUT) for future in futures]
+    assert [(r.bid_seq, r.duplicate) for r in results] == [(1, False), (1, False), (2, False)]
+    assert Bid.objects.filter(auction=auction).count() == 2 and Bid.objects.filter(auction=other).count() == 1
