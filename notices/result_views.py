@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from auctions import clock
 from auctions import presenters as auction_presenters
 from auctions.models import Auction
+from audit.models import IdentityView
+from audit.services import record_identity_views
 from lots.access import access_auction, court_staff_required
 
 from . import confirmations, pdf, webhooks
@@ -72,7 +74,16 @@ def buyer_confirmation(request, auction_id: int):
 def console_confirmation(request, auction_id: int):
     auction = access_auction(request.user, auction_id)
     confirmation = get_object_or_404(Confirmation, auction=auction)
-    return _pdf(confirmation, pdf.FULL)
+    response = _pdf(confirmation, pdf.FULL)
+    record_identity_views(  # the full copy names the buyer: the identity audit log
+        actor=request.user,
+        court=request.staff.court,
+        auction=auction,
+        subjects=[confirmation.buyer],
+        purpose=IdentityView.Purpose.CONFIRMATION,
+        path=request.path,
+    )
+    return response
 
 
 @require_POST

@@ -107,3 +107,21 @@ def test_admin_bidder_profile_page_is_logged(alice):
         IdentityView.Purpose.ADMIN_PROFILE,
         None,
     )
+
+
+def test_st1_court_full_confirmation_copy_is_logged(clerk, live_auction):
+    from auctions import clock
+    from tests.results_support import buyer_with_deposit, close_round
+
+    buyer, registration = buyer_with_deposit(live_auction, "buyer_li", "李四海")
+    with clock.frozen(clock.now()):
+        close_round(live_auction, registration, 95_000)
+    response = signed_in(clerk.user).get(f"/console/rounds/{live_auction.pk}/confirmation.pdf")
+    assert response.status_code == 200
+    entry = IdentityView.objects.get()
+    assert (entry.actor, entry.subject, entry.purpose, entry.auction_id) == (
+        clerk.user,
+        buyer,
+        IdentityView.Purpose.CONFIRMATION,
+        live_auction.pk,
+    )
