@@ -33,6 +33,7 @@ from .ratelimit import check_bid_rates
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 200  # bids taken from the queue at once; more wait for the next transaction
+IDLE_CLOSE = 1.0  # seconds without a bid before the writer gives its connection back
 
 
 class BidWriter:
@@ -59,7 +60,15 @@ class BidWriter:
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            try:
+                first = self.queue.get(timeout=IDLE_CLOSE)
+            except queue.Empty:
+                # Idle: the connection goes back to the pool (or is closed), as a request's would.
+                # While bids keep coming it is kept: waiting for the pool between batches, behind
+                # the HTTP threads' session lookups, would stall every round's bids.
+                connection.close()
+                continue
+            batch = [first]
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -72,9 +81,6 @@ class BidWriter:
                 for _auction_id, _request, future in batch:
                     if not future.done():
                         future.set_exception(error)
-            if self.queue.empty():
-                # Idle: the connection goes back to the pool (or is closed), as a request's would.
-                connection.close()
 
     def _decide_batch(self, batch: list) -> None:
         """Rate limits for the whole batch in one round trip, then every round's bids in one
