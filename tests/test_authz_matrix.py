@@ -203,6 +203,7 @@ def build_world() -> SimpleNamespace:
         },
         tokens={expect.CLERK_A: plaintext_a, expect.CLERK_B: plaintext_b},
         portal_codes={expect.PARTY: code_a.pk, expect.OTHER_PARTY: code_b.pk},
+        case_a_number=case_a.number,
         args={
             "auction_id": auction.pk,
             "court_code": court_a.code,
@@ -292,6 +293,20 @@ def test_url_route(world, route, persona):
     response = send(client_for(world, persona), rule.method, url, rule)
     expected = "allow" if persona in rule.allowed else "deny"
     assert outcome(response, rule) == expected, f"{rule.method} {url} as {persona}: {response.status_code}"
+    assert_no_other_court_data(world, persona, rule, response)
+
+
+def body_text(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def assert_no_other_court_data(world, persona: str, rule: expect.Rule, response) -> None:
+    """A page or call that every court's staff may use shows each court its own rows only: court
+    A's case number never reaches clerk B (public pages, which show case numbers to all, aside)."""
+    if persona == expect.CLERK_B and rule.allowed == expect.ANY_COURT_STAFF:
+        assert world.case_a_number not in body_text(response), "court A's case reached clerk B"
 
 
 def admin_urls() -> list[str]:
@@ -324,6 +339,7 @@ def test_api_operation(world, operation, persona):
     response = send(client_for(world, persona), method, url, rule, **headers)
     expected = "allow" if persona in rule.allowed else "deny"
     assert outcome(response, rule) == expected, f"{operation} as {persona}: {response.status_code} {response.content!r}"
+    assert_no_other_court_data(world, persona, rule, response)
 
 
 def test_a_session_cookie_does_not_open_the_court_api(world):
@@ -371,3 +387,9 @@ def test_socket_route(persona):
         if connected:
             bid_accepted = answer["type"] == "ack"
             assert bid_accepted == (persona in rules["bid"]), f"bid on {path} as {persona}: {answer}"
+
+
+def test_the_other_court_marker_shows_where_it_belongs(world):
+    """The check above can fail: court A's case number is on clerk A's own case list."""
+    response = client_for(world, expect.CLERK_A).get("/console/cases/")
+    assert world.case_a_number in body_text(response)
