@@ -325,6 +325,17 @@ def test_json_log_format_option_writes_one_object_a_line():
         logging.config.dictConfig(settings.LOGGING)
 
 
+def test_log_format_env_var_switches_the_processes_to_json():
+    code = "import django, logging; django.setup(); logging.getLogger('x').warning('phone %s', '13912345678')"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(LOG_FORMAT="json", DJANGO_SETTINGS_MODULE="config.settings")
+    result = run_python(code, env)
+    import json
+
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["logger"] == "x" and line["message"] == "phone 139****5678"
+
+
 @pytest.fixture
 def captured_logs(settings):
     """Everything the configured console handler writes, with every logger at DEBUG and SQL logged."""
