@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 200  # bids taken from the queue at once; more wait for the next transaction
 IDLE_CLOSE = 1.0  # seconds without a bid before the writer gives its connection back
+SQLITE_PAUSE = 0.02  # seconds between two batches on SQLite (embedded mode)
 
 
 class BidWriter:
@@ -81,6 +82,12 @@ class BidWriter:
                 for _auction_id, _request, future in batch:
                     if not future.done():
                         future.set_exception(error)
+            if connection.vendor == "sqlite":
+                # SQLite has one write lock per file and no queue for it: a writer that takes it
+                # again at once starves the other processes (the clock worker could not close
+                # rounds under M8's load). A pause between batches lets them in; bids queued
+                # meanwhile join the next batch.
+                time.sleep(SQLITE_PAUSE)
 
     def _decide_batch(self, batch: list) -> None:
         """Rate limits for the whole batch in one round trip, then every round's bids in one
