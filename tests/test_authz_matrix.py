@@ -7,6 +7,7 @@ persona cannot colour the next one's answer.
 """
 
 import json
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -228,7 +229,8 @@ def build_world() -> SimpleNamespace:
     )
 
 
-MEDIA_PROBE = "authz-probe.txt"
+# Per process: test runs sharing a checkout must not delete each other's probe.
+MEDIA_PROBE = f"authz-probe-{os.getpid()}.txt"
 
 
 @pytest.fixture
