@@ -10,18 +10,10 @@ from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
 from lots.access import access_auction, access_case, court_staff_required
+from lots.views import save_posted
 
 from . import lifecycle, rules, services, steps
 from .forms import ReasonForm, ReauctionForm, SaleForm, SatisfactionForm, StopLotsForm
-
-
-def _saved(request, form, success: str):
-    if request.method != "POST" or not form.is_valid():
-        return None
-    saved = form.save(request.user)
-    if saved is not None:
-        messages.success(request, success)
-    return saved
 
 
 def _render(request, template: str, form, context: dict):
@@ -33,7 +25,7 @@ def reauction(request, auction_id):
     """FA1: 安排重新拍卖 after 流拍 (within 30 days, PR2, AN2), or ST4 after a confirmed default."""
     previous = access_auction(request.user, auction_id)
     form = ReauctionForm(request.POST or None, court=request.staff.court, previous=previous)
-    auction = _saved(request, form, _("重新拍卖已排期，公告将于设定时间发布。"))
+    auction = save_posted(request, form, _("重新拍卖已排期，公告将于设定时间发布。"))
     if auction is not None:
         return redirect("console:round_detail", auction.id)
     context = {
@@ -53,7 +45,7 @@ def sale(request, auction_id):
     """FA2: 变卖 at the failed re-auction's starting price, for 60 days, paid in full up front."""
     previous = access_auction(request.user, auction_id)
     form = SaleForm(request.POST or None, court=request.staff.court, previous=previous)
-    auction = _saved(request, form, _("变卖已排期，公告将于设定时间发布。"))
+    auction = save_posted(request, form, _("变卖已排期，公告将于设定时间发布。"))
     if auction is not None:
         return redirect("console:round_detail", auction.id)
     context = {"previous": previous, "lot": previous.lot, "days": rules.SALE_PERIOD.days}
@@ -65,7 +57,7 @@ def satisfaction(request, auction_id):
     """FA3: the applicant takes the lot at the failed round's starting price (以物抵债)."""
     auction = access_auction(request.user, auction_id)
     form = SatisfactionForm(request.POST or None, court=request.staff.court, auction=auction)
-    if _saved(request, form, _("已以物抵债，处置记录已更新。")) is not None:
+    if save_posted(request, form, _("已以物抵债，处置记录已更新。")) is not None:
         return redirect("console:lot_detail", auction.lot_id)
     return _render(request, "console/steps/satisfaction.html", form, {"auction": auction, "lot": auction.lot})
 
@@ -76,7 +68,7 @@ def withdraw(request, auction_id):
     """FA5: withdraws a round with a published reason; every deposit is released."""
     auction = access_auction(request.user, auction_id)
     form = ReasonForm(request.POST, court=request.staff.court, auction=auction, act=lifecycle.withdraw_round)
-    if _saved(request, form, _("拍卖已撤回，保证金将全部退还。")) is None:
+    if save_posted(request, form, _("拍卖已撤回，保证金将全部退还。")) is None:
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect("console:round_detail", auction.id)
 
@@ -86,7 +78,7 @@ def stop_lots(request, case_id):
     """FA6: once the proceeds cover the debt and costs, the case's remaining lots stop."""
     case = access_case(request.user, case_id)
     form = StopLotsForm(request.POST or None, court=request.staff.court, case=case)
-    if _saved(request, form, _("其余标的物已停止处置。")) is not None:
+    if save_posted(request, form, _("其余标的物已停止处置。")) is not None:
         return redirect("console:case_detail", case.id)
     context = {
         "case": case,

@@ -57,7 +57,7 @@ def landing(request):
     return redirect("/")
 
 
-def _save_posted(request, form, success: str):
+def save_posted(request, form, success: str):
     """What the form's service saved, for a valid POST it accepted (with a success message); else
     None, and the form carries the errors to show."""
     if request.method != "POST" or not form.is_valid():
@@ -129,7 +129,7 @@ def case_list(request):
 @court_staff_required
 def case_create(request):
     form = CaseForm(request.POST or None, court=request.staff.court)
-    case = _save_posted(request, form, _("案件已创建。"))
+    case = save_posted(request, form, _("案件已创建。"))
     if case is not None:
         return redirect("console:case_detail", case.id)
     return render(request, "console/case_form.html", {"form": form})
@@ -139,7 +139,7 @@ def case_create(request):
 def case_detail(request, case_id):
     case = access_case(request.user, case_id)
     party_form = PartyForm(request.POST or None, court=request.staff.court, case=case)
-    if _save_posted(request, party_form, _("当事人已添加。")) is not None:
+    if save_posted(request, party_form, _("当事人已添加。")) is not None:
         return redirect("console:case_detail", case.id)
     context = {
         "case": case,
@@ -166,7 +166,7 @@ def lot_list(request):
 def lot_create(request):
     initial = {"case": request.GET.get("case")} if request.method == "GET" else None
     form = LotForm(request.POST or None, court=request.staff.court, initial=initial)
-    lot = _save_posted(request, form, _("标的物草稿已保存。"))
+    lot = save_posted(request, form, _("标的物草稿已保存。"))
     if lot is not None:
         return redirect("console:lot_detail", lot.id)
     return render(request, "console/lot_form.html", {"form": form})
@@ -176,7 +176,7 @@ def lot_create(request):
 def lot_edit(request, lot_id):
     lot = access_lot(request.user, lot_id)
     form = LotForm(request.POST or None, court=request.staff.court, instance=lot)
-    if _save_posted(request, form, _("标的物已更新。")) is not None:
+    if save_posted(request, form, _("标的物已更新。")) is not None:
         return redirect("console:lot_detail", lot.id)
     return render(request, "console/lot_form.html", {"form": form, "lot": lot})
 
@@ -210,7 +210,7 @@ def _lot_form_post(request, lot_id, form_class, context_name: str, success: str)
     """POST of one of the forms on the lot page; on errors the page is shown again with them."""
     lot = access_lot(request.user, lot_id)
     form = form_class(request.POST, request.FILES, court=request.staff.court, lot=lot)
-    if _save_posted(request, form, success) is not None:
+    if save_posted(request, form, success) is not None:
         return redirect("console:lot_detail", lot.id)
     return render(request, "console/lot_detail.html", _lot_context(request, lot, **{context_name: form}), status=400)
 
@@ -251,7 +251,7 @@ def agency_draw(request, lot_id):
 def round_create(request, lot_id):
     lot = access_lot(request.user, lot_id)
     form = RoundForm(request.POST or None, court=request.staff.court, lot=lot)
-    auction = _save_posted(request, form, _("拍卖轮次已排期，公告将于设定时间发布。"))
+    auction = save_posted(request, form, _("拍卖轮次已排期，公告将于设定时间发布。"))
     if auction is not None:
         return redirect("console:round_detail", auction.id)
     status = 400 if form.is_bound else 200
@@ -265,7 +265,7 @@ def round_edit(request, auction_id):
         messages.error(request, _("公告已发布，不能修改轮次；请发布公告更正。"))
         return redirect("console:round_detail", auction.id)
     form = RoundForm(request.POST or None, court=request.staff.court, lot=auction.lot, instance=auction)
-    if _save_posted(request, form, _("拍卖轮次已更新。")) is not None:
+    if save_posted(request, form, _("拍卖轮次已更新。")) is not None:
         return redirect("console:round_detail", auction.id)
     status = 400 if form.is_bound else 200
     return render(
@@ -350,7 +350,7 @@ def round_resume(request, auction_id):
 def amendment_create(request, auction_id):
     auction = access_auction(request.user, auction_id)
     form = AmendmentForm(request.POST, court=request.staff.court, auction=auction)
-    if _save_posted(request, form, _("公告更正已发布。")) is None:
+    if save_posted(request, form, _("公告更正已发布。")) is None:
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect(reverse("console:round_detail", args=[auction.id]) + "#amendments")
 
@@ -361,7 +361,7 @@ def api_tokens(request):
     court = request.staff.court
     form = ApiTokenForm(request.POST or None, court=court)
     plaintext = None
-    issued = _save_posted(request, form, _("令牌已签发。"))
+    issued = save_posted(request, form, _("令牌已签发。"))
     if issued is not None:
         plaintext = issued[1]  # shown on this response only; never stored or shown again
         form = ApiTokenForm(court=court)
