@@ -3,11 +3,10 @@ Identities appear masked only (AN5, BD3)."""
 
 from django.contrib import admin
 
-from audit.models import IdentityView
-from audit.services import record_identity_views
 from lots.admin import ReadOnlyAdmin
 
-from .models import Bid, BidderProfile, PriorityRight, Registration
+from .identity_audit import record_identity_views
+from .models import Bid, BidderProfile, IdentityView, PriorityRight, Registration
 
 
 @admin.register(BidderProfile)
@@ -43,3 +42,21 @@ class RegistrationAdmin(ReadOnlyAdmin):
 @admin.register(Bid)
 class BidAdmin(ReadOnlyAdmin):
     list_display = ["auction", "seq", "registration", "amount", "received_at"]
+
+
+@admin.register(IdentityView)
+class IdentityViewAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only for everyone, the admin included."""
+
+    list_display = ["at", "actor", "court", "subject", "auction", "purpose"]
+    list_filter = ["purpose", "court"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "bidding",
     "payments",
     "notices",
-    "audit",
 ]
 
 MIDDLEWARE = [

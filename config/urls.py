@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from audit import views as audit_views
+from bidding import audit_views
 from config import login, ops
 from config.api import api
 

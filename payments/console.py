@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from auctions import clock
 from auctions.models import Auction
-from audit.models import IdentityView
-from audit.services import record_identity_views
+from bidding.identity_audit import record_identity_views
+from bidding.models import IdentityView
 from lots.access import court_staff_required
 from lots.models import Party
 

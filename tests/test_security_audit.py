@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from auctions.models import Auction
-from audit.models import IdentityView
+from bidding.models import IdentityView
 from tests import factories
 
 User = get_user_model()
@@ -91,8 +91,8 @@ def test_admin_cannot_change_or_delete_entries(clerk, ended_round, db):
     entry = IdentityView.objects.first()
     root = User.objects.create_superuser("root", password="pw-root")
     client = signed_in(root)
-    assert client.get("/admin/audit/identityview/").status_code == 200
-    assert client.post(f"/admin/audit/identityview/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/bidding/identityview/").status_code == 200
+    assert client.post(f"/admin/bidding/identityview/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert IdentityView.objects.filter(pk=entry.pk).exists()
 
 
