@@ -16,8 +16,14 @@ ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 def pytest_collection_modifyitems(config, items):
-    """`services` tests (concurrency, several processes) run in the PostgreSQL + Redis pass."""
+    """`services` tests (concurrency, several processes) run in the PostgreSQL + Redis pass;
+    `backend_neutral` ones (they exercise no database or channel-layer behaviour of their own)
+    run once, in the SQLite pass, which keeps `make test` short."""
     if ON_POSTGRES and settings.REDIS_URL:
+        once = pytest.mark.skip(reason="backend-neutral: runs in the SQLite pass of `make test`")
+        for item in items:
+            if "backend_neutral" in item.keywords:
+                item.add_marker(once)
         return
     skip = pytest.mark.skip(reason="runs in the PostgreSQL + Redis pass of `make test`")
     for item in items:

@@ -14,7 +14,7 @@ from auctions.models import Auction
 from tests import factories
 from tests.test_public_support import published_round
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backend_neutral]
 SERIOUS = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

@@ -36,6 +36,9 @@ from tests import authz_expectations as expect
 from tests import factories
 from tests.test_public_support import published_round
 
+# Who may reach what does not depend on the database backend: checked once.
+pytestmark = pytest.mark.backend_neutral
+
 User = get_user_model()
 API_PREFIX = "api/v1/"  # operations under it are checked from the schema, not the URL walk
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/", "/portal/")

@@ -18,6 +18,9 @@ from lots import services as lot_services
 from tests import factories
 from tests.test_public_support import published_round
 
+# The API contract does not depend on the database backend: checked once.
+pytestmark = pytest.mark.backend_neutral
+
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 EXAMPLES = 15
 # "Schema-valid request rejected": the schema cannot state every rule the services enforce (a
