@@ -79,20 +79,22 @@ def publish_rollback_unsafe(auction_id: int, seq: int, text: str) -> None:
     process's hub (the clock worker's events reach daphne through the hub's tail of the
     AuctionEvent table)."""
     if settings.REDIS_URL:
-        message = {"type": "auction.event", "auction": auction_id, "seq": seq, "text": text}
-        _publisher().put(fanout.group_name(auction_id), message)
+        _publisher().put(auction_id, seq, text)
     else:
         fanout.poke(auction_id, seq, text)
 
 
 class Publisher:
-    """This process's publishing loop, on a thread of its own, and the queue it publishes from
-    one message at a time, in the order they were put. Database threads and the clock worker
-    publish from synchronous code: through one long-lived loop they share one Redis connection,
-    without a new loop and connection per event, without waiting for daphne's loop while it fans
-    out, and without waiting for Redis themselves. A failed publish is logged, and what was queued
-    behind it is dropped: the hubs' tail finds those events in the AuctionEvent table, where
-    retrying each against an unreachable Redis would delay every later event by the timeout."""
+    """This process's publishing loop, on a thread of its own, and the queue it publishes from, in
+    the order events were put. Database threads and the clock worker publish from synchronous
+    code: through one long-lived loop they share one Redis connection, without a new loop and
+    connection per event, without waiting for daphne's loop while it fans out, and without
+    waiting for Redis themselves. Whatever has queued up while it published goes out as one
+    message per round (`{"type": "auction.events", "auction": id, "events": [[seq, text], …]}`):
+    a bid writer committing a batch of bids costs one PUBLISH per round, not one per bid. A
+    failed publish is logged, and what was queued behind it is dropped: the hubs' tail finds
+    those events in the AuctionEvent table, where retrying each against an unreachable Redis
+    would delay every later event by the timeout."""
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
@@ -101,10 +103,10 @@ class Publisher:
         self.idle = threading.Condition()
         threading.Thread(target=self._run, name="event-publisher", daemon=True).start()
 
-    def put(self, group: str, message: dict) -> None:
+    def put(self, auction_id: int, seq: int, text: str) -> None:
         with self.idle:
             self.pending += 1
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (auction_id, seq, text))
 
     def flush(self, timeout: float = PUBLISH_TIMEOUT) -> bool:
         """Waits until everything put so far is published (or dropped); False on timeout."""
@@ -117,12 +119,21 @@ class Publisher:
 
     async def _publish_forever(self) -> None:
         while True:
-            group, message = await self.queue.get()
-            done = 1
+            taken = [await self.queue.get()]
+            while not self.queue.empty():
+                taken.append(self.queue.get_nowait())
+            rounds: dict[int, list] = {}
+            for auction_id, seq, text in taken:
+                rounds.setdefault(auction_id, []).append([seq, text])
+            done = len(taken)
             try:
-                await asyncio.wait_for(get_channel_layer().group_send(group, message), PUBLISH_TIMEOUT)
+                for auction_id, events in rounds.items():
+                    message = {"type": "auction.events", "auction": auction_id, "events": events}
+                    await asyncio.wait_for(
+                        get_channel_layer().group_send(fanout.group_name(auction_id), message), PUBLISH_TIMEOUT
+                    )
             except Exception:
-                logger.exception("publishing event %s of %s failed", message.get("seq"), group)
+                logger.exception("publishing events of auction %s failed", auction_id)
                 while not self.queue.empty():
                     self.queue.get_nowait()
                     done += 1

@@ -11,8 +11,15 @@ seq order, without gaps, writing the same text (serialised once, at publish time
 - in both modes the same tail, one query per process per tick for all rooms, fills gaps: events
   published out of order by two processes, or a publish lost after its commit.
 
-Sockets are objects with `async push(seq, text)`; each drops what it already has (seq ≤ the last
-it sent) and buffers while it reads its snapshot (bidding/consumers.py).
+Events that are ready together go out together: the dispatcher takes everything queued before it
+delivers, and a busy round gets at most one frame per FRAME_INTERVAL per socket, so each frame
+carries every event since the last one (an `events` frame, bidding/protocol.py `frame_text`).
+What a frame costs is paid per socket and what an event costs only once, so in a bidding war the
+cost of fan-out follows the number of sockets, not the number of bids times the sockets.
+
+Sockets are objects with `async push(events, text)`: `events` is a run of consecutive (seq, text)
+and `text` their one frame; each socket drops what it already has (seq ≤ the last it sent) and
+buffers while it reads its snapshot (bidding/consumers.py).
 """
 
 import asyncio
@@ -30,7 +37,7 @@ from django.db.models import Q
 from auctions.models import Auction, AuctionEvent
 from config import metrics
 
-from .protocol import event_text
+from .protocol import event_text, frame_text
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,10 @@ TAIL_EVERY_EMBEDDED = 0.2  # seconds: the clock worker's events reach the page t
 TAIL_EVERY_REDIS = 2.0  # seconds: only a safety net, events normally arrive by PUBLISH
 GAP_PATIENCE = 0.05  # seconds an out-of-order event waits for the missing ones before a query
 TAIL_LIMIT = 1000  # rows per tail query; a room further behind catches up on the next ticks
+# Seconds between two frames to a round's sockets: a round bid on faster than this sends what
+# came meanwhile in one frame. 20 updates a second is more than a page can show; a quiet round
+# (the first event after this interval) is not delayed at all.
+FRAME_INTERVAL = 0.05
 
 
 @dataclass(eq=False)
@@ -46,7 +57,9 @@ class Room:
     auction_id: int
     sockets: set = field(default_factory=set)
     last_seq: int | None = None  # highest seq delivered; None until the base seq is read
-    pending: dict[int, str] = field(default_factory=dict)  # arrived early, waiting for a gap
+    pending: dict[int, str] = field(default_factory=dict)  # after last_seq: waiting for a gap or a frame
+    next_frame_at: float = 0.0  # the event loop's time before which no frame goes out
+    flush_scheduled: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once subscribed with a base
     failed: bool = False
     # The anonymous snapshot (seq, text, monotonic time read), shared by the room's watchers.
@@ -116,7 +129,8 @@ class Hub:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-                self.offer(message["auction"], message["seq"], message["text"])
+                for seq, text in message["events"]:
+                    self.offer(message["auction"], seq, text)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -151,49 +165,86 @@ class Hub:
 
     # --- delivery --------------------------------------------------------------------------
     async def _dispatch(self) -> None:
+        """Takes everything queued, then delivers each room it touched: events that arrived
+        together go out in one frame."""
         while True:
-            item = await self.inbox.get()
-            try:
-                await self._handle(item)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("fan-out: delivering %r failed", item[:3])
+            items = [await self.inbox.get()]
+            while not self.inbox.empty():
+                items.append(self.inbox.get_nowait())
+            touched: dict[int, Room] = {}
+            for item in items:
+                room = self._take(item)
+                if room is not None:
+                    touched[id(room)] = room
+            for room in touched.values():
+                try:
+                    await self._deliver(room)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("fan-out: delivering to the sockets of auction %s failed", room.auction_id)
 
-    async def _handle(self, item: tuple) -> None:
-        if item[0] == "base":
-            _, room, base = item
-            if self.rooms.get(room.auction_id) is not room or room.last_seq is not None:
-                return
-            room.last_seq = base
-        else:
+    def _take(self, item: tuple) -> Room | None:
+        """Files one inbox item; returns the room that may now have events to deliver."""
+        if item[0] == "event":
             _, auction_id, seq, text = item
             room = self.rooms.get(auction_id)
             if room is None or (room.last_seq is not None and seq <= room.last_seq):
-                return
-            room.pending[seq] = text
-            if room.last_seq is None:
-                return
-        room.pending = {seq: text for seq, text in room.pending.items() if seq > room.last_seq}
-        while room.last_seq + 1 in room.pending:
-            room.last_seq += 1
-            await self._fan_out(room, room.last_seq, room.pending.pop(room.last_seq))
-        if room.pending:
-            self._request_fill()
+                return None
+            room.pending.setdefault(seq, text)  # the same event from the bus and the table: keep one
+            return room if room.last_seq is not None else None
+        room = item[1]
+        if self.rooms.get(room.auction_id) is not room:
+            return None
+        if item[0] == "base":
+            if room.last_seq is not None:
+                return None
+            room.last_seq = item[2]
+            room.pending = {seq: text for seq, text in room.pending.items() if seq > room.last_seq}
+        else:  # "flush": the room's next frame is due
+            room.flush_scheduled = False
+        return room
 
-    async def _fan_out(self, room: Room, seq: int, text: str) -> None:
+    async def _deliver(self, room: Room) -> None:
+        if self.rooms.get(room.auction_id) is not room:
+            return
+        if room.last_seq + 1 in room.pending:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            if now < room.next_frame_at:
+                if not room.flush_scheduled:
+                    room.flush_scheduled = True
+                    loop.call_at(room.next_frame_at, self.inbox.put_nowait, ("flush", room))
+                return
+            run = []
+            while room.last_seq + 1 in room.pending:
+                room.last_seq += 1
+                run.append((room.last_seq, room.pending.pop(room.last_seq)))
+            room.next_frame_at = now + FRAME_INTERVAL
+            await self._fan_out(room, run)
+        if room.pending and room.last_seq + 1 not in room.pending:
+            self._request_fill()  # a gap: read the missing events from the table
+
+    async def _fan_out(self, room: Room, run: list[tuple[int, str]]) -> None:
         started = time.perf_counter()
+        text = frame_text(run)  # serialised once for every socket
         sockets = list(room.sockets)
         for index, socket in enumerate(sockets):
             if index and index % BATCH == 0:
                 await asyncio.sleep(0)
             try:
-                await socket.push(seq, text)
+                await socket.push(run, text)
             except Exception:
-                logger.warning("fan-out: a socket of auction %s refused event %s", room.auction_id, seq, exc_info=True)
+                logger.warning(
+                    "fan-out: a socket of auction %s refused events %s–%s",
+                    room.auction_id,
+                    run[0][0],
+                    run[-1][0],
+                    exc_info=True,
+                )
         metrics.FANOUT.observe(time.perf_counter() - started)
         metrics.DELIVERIES.inc(len(sockets))
-        # Yield between events, or daphne cannot flush its writes under a backlog.
+        # Yield between frames, or daphne cannot flush its writes under a backlog.
         await asyncio.sleep(0)
 
     async def _start(self) -> None:

@@ -39,6 +39,15 @@ def event_frame(seq: int, kind: str, at: datetime, data: dict) -> dict:
     return {"type": "event", "seq": seq, "kind": kind, "server_time": iso(at), "data": data}
 
 
+def frame_text(events: list[tuple[int, str]]) -> str:
+    """One frame for consecutive events given as (seq, text): the event's own text when there is
+    one, else an `events` frame listing them in seq order (docs/websocket.md). The texts are joined
+    as they are, never parsed and serialised again."""
+    if len(events) == 1:
+        return events[0][1]
+    return '{"type":"events","events":[' + ",".join(text for _seq, text in events) + "]}"
+
+
 def event_text(event) -> str:
     """The frame of a stored AuctionEvent, byte-identical to the one published when it happened."""
     return dumps(event_frame(event.seq, event.kind, event.created_at, event.payload))

@@ -90,3 +90,9 @@ def run_async(scenario, *args):
 
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(in_thread).result()
+
+
+def unbatched(frame: dict) -> list[dict]:
+    """The frames a received frame stands for: an `events` frame carries several events, each as its
+    own `event` frame would be (docs/websocket.md); any other frame stands for itself."""
+    return frame["events"] if frame.get("type") == "events" else [frame]

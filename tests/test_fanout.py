@@ -3,13 +3,14 @@ once, in seq order, without gaps, as the one text serialised at publish time —
 they arrive in, and even when one never arrives on the bus (the hub reads it from the table)."""
 
 import asyncio
+import json
 import time
 
 import pytest
 
 from auctions.models import AuctionEvent
 from bidding import fanout
-from bidding.protocol import event_text
+from bidding.protocol import event_text, frame_text
 from tests import factories
 from tests.test_bidding_support import run_async
 
@@ -18,14 +19,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 class Socket:
     def __init__(self):
-        self.got: list[tuple[int, str]] = []
+        self.got: list[tuple[int, str]] = []  # every event, as (seq, text)
+        self.frames: list[tuple[float, str]] = []  # every frame, as (monotonic time, text)
 
-    async def push(self, seq: int, text: str) -> None:
-        self.got.append((seq, text))
+    async def push(self, events: list[tuple[int, str]], text: str) -> None:
+        self.got.extend(events)
+        self.frames.append((time.monotonic(), text))
 
 
 class BrokenSocket:
-    async def push(self, seq: int, text: str) -> None:
+    async def push(self, events: list[tuple[int, str]], text: str) -> None:
         raise ConnectionError("gone")
 
 
@@ -110,7 +113,7 @@ def test_every_socket_gets_the_same_text_object_and_a_broken_one_does_not_stop_t
         return text, sockets, hub
 
     text, sockets, hub = run_async(scenario)
-    assert all(socket.got[0][1] is text for socket in sockets)
+    assert all(socket.frames[0][1] is text for socket in sockets)
     assert auction.pk not in hub.rooms  # the last socket out closes the room
 
 
@@ -137,6 +140,46 @@ def test_events_of_rounds_without_local_sockets_are_ignored(auction):
         return socket.got
 
     assert run_async(scenario) == [(1, "here")]
+
+
+def test_events_ready_together_go_out_in_one_frame_in_seq_order(auction):
+    texts = {seq: f'{{"type":"event","seq":{seq}}}' for seq in (1, 2, 3)}
+
+    async def scenario():
+        hub, socket = fanout.get_hub(), Socket()
+        await hub.join(auction.pk, socket)
+        for seq in (2, 3, 1):  # queued before the hub runs again: one delivery
+            hub.offer(auction.pk, seq, texts[seq])
+        await until(lambda: len(socket.got) == 3)
+        await hub.leave(auction.pk, socket)
+        return socket
+
+    socket = run_async(scenario)
+    assert socket.got == sorted(texts.items())
+    assert [text for _, text in socket.frames] == [frame_text(sorted(texts.items()))]
+    assert json.loads(socket.frames[0][1]) == {"type": "events", "events": [json.loads(texts[s]) for s in (1, 2, 3)]}
+
+
+def test_a_busy_round_gets_at_most_one_frame_per_interval_and_a_quiet_one_at_once(auction):
+    async def scenario():
+        hub, socket = fanout.get_hub(), Socket()
+        await hub.join(auction.pk, socket)
+        hub.offer(auction.pk, 1, "t1")  # the first event after a quiet spell: at once
+        await until(lambda: len(socket.frames) == 1)
+        for seq in (2, 3):  # within the interval, on separate turns of the loop: held for one frame
+            hub.offer(auction.pk, seq, f"t{seq}")
+            await asyncio.sleep(0.005)
+        await until(lambda: len(socket.got) == 3)
+        await asyncio.sleep(fanout.FRAME_INTERVAL * 2)
+        hub.offer(auction.pk, 4, "t4")  # quiet again: at once
+        await until(lambda: len(socket.got) == 4)
+        await hub.leave(auction.pk, socket)
+        return socket
+
+    socket = run_async(scenario)
+    assert [text for _, text in socket.frames] == ["t1", frame_text([(2, "t2"), (3, "t3")]), "t4"]
+    first, second, _ = (at for at, _ in socket.frames)
+    assert second - first >= fanout.FRAME_INTERVAL
 
 
 def test_one_hub_per_event_loop():

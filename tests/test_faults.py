@@ -23,7 +23,7 @@ from payments import ledger
 from payments.models import LedgerEntry, LedgerTransaction, Settlement
 from tests import factories
 from tests.test_bidder_pages import published
-from tests.test_bidding_support import run_async
+from tests.test_bidding_support import run_async, unbatched
 from tests.test_payments_support import paid_bidder
 
 pytestmark = pytest.mark.services
@@ -72,7 +72,8 @@ class Peer:
     async def _read(self, socket) -> None:
         try:
             async for text in socket:
-                await self._apply(json.loads(text))
+                for frame in unbatched(json.loads(text)):
+                    await self._apply(frame)
         except websockets.ConnectionClosed:
             pass
         finally:

@@ -15,9 +15,7 @@ from django.test import Client
 from auctions import clock, lifecycle
 from auctions.models import Auction
 from tests import factories
-from tests.test_bidding_support import (
-    run_async,
-)
+from tests.test_bidding_support import run_async, unbatched
 
 WATCHERS_PER_SERVER = 3
 BIDS_PER_BIDDER = 8
@@ -46,7 +44,7 @@ class Peer:
 
     async def _read(self):
         async for text in self.socket:
-            self.frames.append(json.loads(text))
+            self.frames += unbatched(json.loads(text))
 
     def events(self) -> list[tuple]:
         return [

@@ -439,6 +439,8 @@
   }
 
   function onFrame(msg) {
+    // Events that were ready together come as one frame (docs/websocket.md, "events").
+    if (msg.type === "events") { msg.events.forEach(onFrame); return; }
     if (msg.server_time) syncClock(msg.server_time);
     if (msg.type === "snapshot") applySnapshot(msg);
     else if (msg.type === "event") applyEvent(msg);
