@@ -337,6 +337,19 @@ def may_match(state: AuctionState, bidder: BidderState) -> bool:
     return state.leader_priority_rank is None or bidder.priority_rank < state.leader_priority_rank
 
 
+def decision_order(received_at: datetime, raw_amount) -> tuple[datetime, Decimal]:
+    """BI2, PR4: the order in which bids received together are decided (a sort key).
+
+    The server's receive time decides, and it is kept to the millisecond. Bids received within
+    the same millisecond (on different connections: the server reads them in one turn, in no
+    order of their own) are decided in ascending amount, so that none of them is refused as too
+    low only because a higher one of the same instant happened to be read first; the highest still
+    leads. Amounts that do not parse sort first: they are refused whatever their place."""
+    amount = parse_amount(raw_amount)
+    millisecond = received_at.replace(microsecond=received_at.microsecond // 1000 * 1000)
+    return millisecond, amount if amount is not None else Decimal(0)
+
+
 def evaluate_bid(state: AuctionState, bidder: BidderState, raw_amount, received_at: datetime) -> BidAccepted:
     """Decides one bid by the server's receive time; raises BidRefused with the rule it breaks.
 

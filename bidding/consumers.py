@@ -16,13 +16,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from twisted.internet import tcp
 
 from auctions import clock, outage
 from config import metrics
 
 from . import fanout, snapshot, writer
 from .errors import BidError, not_found, rate_limited, unavailable
-from .protocol import dumps, parse_client_message, pong_frame
+from .protocol import dumps, frame_text, parse_client_message, pong_frame
 from .ratelimit import SocketLimiter
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
         self.user = self.scope.get("user")
         self.limiter = None  # made on the first message: most watchers never send one
+        self.answering = None  # bids waiting for their answer; made on the first bid
         self.synced, self.last_sent, self.buffer = False, 0, None  # buffer: only while syncing
         self.hub = None
         self.connection = daphne_connection(self.base_send)
@@ -61,6 +63,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             self.counted = False
         if self.hub is not None:
             await self.hub.leave(self.auction_id, self)
+        for task in self.answering or ():
+            task.cancel()  # the bid is decided all the same; there is nobody left to tell
 
     async def dispatch(self, message):
         # The base class closes stale database connections before every message with a thread
@@ -71,16 +75,22 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     # --- from the hub ----------------------------------------------------------------------
-    async def push(self, seq: int, text: str) -> None:
-        """A broadcast event, in seq order; held back while this socket reads its state."""
+    async def push(self, events: list[tuple[int, str]], text: str) -> None:
+        """Broadcast events (consecutive seqs, in order) and their one frame `text`; held back
+        while this socket reads its state."""
         if not self.synced:
             if self.buffer is None:
                 self.buffer = deque()
-            self.buffer.append((seq, text))
-        elif seq > self.last_sent:
-            self.last_sent = seq
-            if not write_frame(self.connection, text):
-                await self.send(text_data=text)
+            self.buffer.extend(events)
+            return
+        if events[0][0] <= self.last_sent:  # some of them came with its snapshot or replay
+            events = [event for event in events if event[0] > self.last_sent]
+            if not events:
+                return
+            text = frame_text(events)
+        self.last_sent = events[-1][0]
+        if not write_frame(self.connection, text):
+            await self.send(text_data=text)
 
     async def sync(self, since: int | None = None) -> bool:
         """Sends the state (snapshot, or the events after `since`), then what arrived meanwhile."""
@@ -95,11 +105,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.last_sent, frames = state
         for text in frames:
             await self.send(text_data=text)
-        while self.buffer:
-            seq, text = self.buffer.popleft()  # a deque: events that arrived while reading
-            if seq > self.last_sent:
-                self.last_sent = seq
-                await self.send(text_data=text)
+        while self.buffer:  # events that arrived while reading (and while sending these)
+            events = [event for event in self.buffer if event[0] > self.last_sent]
+            self.buffer.clear()
+            if events:
+                self.last_sent = events[-1][0]
+                await self.send(text_data=frame_text(events))
         self.synced, self.buffer = True, None
         return True
 
@@ -122,41 +133,57 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     # --- from the client -------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        received_at = clock.now()  # the server's receive time decides the bid (BI2)
+        received_at = receive_time()  # the server's receive time decides the bid (BI2)
         arrived = time.perf_counter()
         client_bid_id = None
         try:
             if self.limiter is None:
                 self.limiter = SocketLimiter()
-            if not self.limiter.allow():
-                raise rate_limited(self.limiter.retry_after())
+            allowed = self.limiter.allow()  # every message counts, even one that does not parse
             message = parse_client_message(text_data if text_data is not None else bytes_data)
             if message["type"] == "bid":
                 client_bid_id = message["client_bid_id"] or None
-                try:
-                    # The process's bid writer decides it (in a batch with whatever else is queued)
-                    # and answers after commit; this loop goes on serving sockets meanwhile.
-                    future = writer.submit(
-                        self.user, self.auction_id, message["amount"], message["client_bid_id"], received_at
-                    )
-                    result = await asyncio.wrap_future(future)
-                except BidError as error:
-                    metrics.observe_bid("socket", error.code, time.perf_counter() - arrived)
-                    raise
-                await self.send_frame(result.ack_frame())
-                metrics.observe_bid("socket", "accepted", time.perf_counter() - arrived)
+            if not allowed:
+                raise rate_limited(self.limiter.retry_after())  # named by its client_bid_id
+            if message["type"] == "bid":
+                # The process's bid writer decides it (in a batch with whatever else is queued) and
+                # answers after commit. The answer is awaited apart, so this socket's next message
+                # is read, and timed, when it arrives, not when this bid is decided.
+                future = writer.submit(self.user, self.auction_id, message["amount"], client_bid_id or "", received_at)
+                self.answer_later(future, client_bid_id, received_at, arrived)
             elif message["type"] == "resync":
                 await self.sync()
             else:
                 await self.send_frame(pong_frame(clock.now()))
-        except BidError as error:
-            await self.send_frame(error.as_frame(client_bid_id))
         except Exception as error:
-            if outage.bid_path_failed(error, received_at):  # FA7: recorded, answered at once
-                await self.send_frame(unavailable().as_frame(client_bid_id))
-                return
-            logger.exception("auction socket %s: message failed", self.auction_id)
-            await self.send_frame(BidError("server_error", _("服务器错误，请重试")).as_frame(client_bid_id))
+            await self.send_frame(self.failure_frame(error, client_bid_id, received_at))
+
+    def answer_later(self, future, client_bid_id: str | None, received_at, arrived: float) -> None:
+        if self.answering is None:
+            self.answering = set()  # made on the first bid: most sockets never bid
+        task = asyncio.ensure_future(self.answer(asyncio.wrap_future(future), client_bid_id, received_at, arrived))
+        self.answering.add(task)  # a strong reference until it is done
+        task.add_done_callback(self.answering.discard)
+
+    async def answer(self, decided: asyncio.Future, client_bid_id: str | None, received_at, arrived: float) -> None:
+        """The bid's ack once it is committed, or its error frame."""
+        try:
+            result = await decided
+        except Exception as error:
+            if isinstance(error, BidError):
+                metrics.observe_bid("socket", error.code, time.perf_counter() - arrived)
+            await self.send_frame(self.failure_frame(error, client_bid_id, received_at))
+            return
+        await self.send_frame(result.ack_frame())
+        metrics.observe_bid("socket", "accepted", time.perf_counter() - arrived)
+
+    def failure_frame(self, error: Exception, client_bid_id: str | None, received_at) -> dict:
+        if isinstance(error, BidError):
+            return error.as_frame(client_bid_id)
+        if outage.bid_path_failed(error, received_at):  # FA7: recorded, answered at once
+            return unavailable().as_frame(client_bid_id)
+        logger.error("auction socket %s: message failed", self.auction_id, exc_info=error)
+        return BidError("server_error", _("服务器错误，请重试")).as_frame(client_bid_id)
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=dumps(frame))
@@ -214,8 +241,45 @@ def write_frame(connection, text: str) -> bool:
         or connection.factory.maskServerFrames
     ):
         return False
-    connection.transport.write(text_frame(text))
+    frame = text_frame(text)
+    transport = connection.transport
+    if isinstance(transport, tcp.Connection) and not (transport._tempDataLen or transport.dataBuffer):
+        # Nothing queued before it: send at once, as asyncio's own transports do. Through
+        # `transport.write` every frame to an idle socket registers the socket for writing and
+        # unregisters it after the send (two epoll_ctl calls and Twisted's bookkeeping, a quarter of
+        # the event loop's time under M1); what the kernel does not take now is queued as before.
+        try:
+            frame = frame[transport.socket.send(frame) :]
+        except BlockingIOError:
+            pass
+        except OSError:
+            pass  # a broken connection: Twisted's own write and read find it and close it
+        if not frame:
+            return True
+    transport.write(frame)
     return True
+
+
+_turn: tuple = (None, None)  # (event loop, the time of its current turn)
+
+
+def receive_time():
+    """The server's receive time of a socket message (BI2): `clock.now()` read once per turn of
+    the event loop. The messages handled in one turn were read from their sockets together, in an
+    order of the kernel's making rather than of their arrival; a clock read per message would date
+    them apart by the server's own work on the ones before. One time per turn leaves them as
+    simultaneous as they were, and `rules.decision_order` then decides them lowest amount first."""
+    global _turn
+    loop = asyncio.get_running_loop()
+    if _turn[0] is not loop:
+        _turn = (loop, clock.now())
+        loop.call_soon(_end_turn)  # runs in the next turn
+    return _turn[1]
+
+
+def _end_turn() -> None:
+    global _turn
+    _turn = (None, None)
 
 
 def socket_language(scope) -> str:

@@ -192,7 +192,8 @@ class BidRequest:
 
 
 def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | BidError]:
-    """Decides several bids on one round in ONE transaction under one row lock, in receive order;
+    """Decides several bids on one round in ONE transaction under one row lock, in receive order
+    (`rules.decision_order`: by the millisecond, and bids of the same millisecond by amount);
     returns each bid's result or refusal, in the order given, after commit. The caller has counted
     the bids against the rate limits (`ratelimit.check_bid_rates`, one round trip for all).
 
@@ -228,7 +229,7 @@ def _place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult |
             todo.append(index)
     if not todo:
         return outcomes
-    todo.sort(key=lambda index: requests[index].received_at)  # BI2: receive time decides
+    todo.sort(key=lambda index: rules.decision_order(requests[index].received_at, requests[index].raw_amount))
     users = {requests[index].user.pk for index in todo}
     registrations = {r.user_id: r for r in Registration.objects.filter(auction_id=auction_id, user_id__in=users)}
     auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)

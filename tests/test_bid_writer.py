@@ -95,6 +95,25 @@ def test_bi2_a_batch_is_ordered_by_receive_time_not_by_arrival_in_the_list(aucti
 
 
 @pytest.mark.django_db
+def test_bi2_bids_received_in_one_millisecond_are_decided_lowest_first(auction, alice, dave):
+    start = auction.starts_at + timedelta(hours=1)
+    same_ms = start + timedelta(microseconds=900)
+    outcomes = services.place_bids(
+        auction.pk,
+        [
+            request(dave, "81000", "", same_ms),  # read first, but of the same millisecond
+            request(alice, "80000", "", start),
+            request(alice, "81000", "", start + timedelta(milliseconds=1)),  # a millisecond later: after dave's
+        ],
+    )
+    assert codes(outcomes) == ["ack", "ack", "too_low"]
+    assert list(Bid.objects.order_by("seq").values_list("registration__user__username", "amount")) == [
+        ("alice", 80000),
+        ("dave", 81000),
+    ]
+
+
+@pytest.mark.django_db
 def test_a_repeated_client_bid_id_in_one_batch_gets_the_first_result(auction, alice):
     at = auction.starts_at + timedelta(hours=1)
     first, again = services.place_bids(auction.pk, [request(alice, "80000", "x", at), request(alice, "90000", "x", at)])

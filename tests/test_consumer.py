@@ -278,9 +278,11 @@ def test_a_flood_is_rate_limited_and_the_socket_recovers(auction, alice, dave, m
         return replies, pong
 
     replies, pong = run_async(scenario)
-    codes = [reply["code"] for reply in replies]
-    assert codes[:5] == ["not_a_multiple"] * 5  # the per-user limit: 5 bids a second
-    assert set(codes[5:]) == {"rate_limited"}  # then the user's, later also the socket's limit
+    # Answers come as each bid is decided, not in the order sent: they are matched by client_bid_id.
+    codes = {reply["client_bid_id"]: reply["code"] for reply in replies}
+    assert len(codes) == 30
+    assert [codes[f"f{n}"] for n in range(5)] == ["not_a_multiple"] * 5  # the per-user limit: 5 bids a second
+    assert {codes[f"f{n}"] for n in range(5, 30)} == {"rate_limited"}  # then the user's, later also the socket's
     assert pong["type"] == "pong"
 
 
@@ -403,3 +405,37 @@ def test_socket_messages_use_the_visitors_language(cookies, accept_language, lan
     """As LocaleMiddleware does for pages: the language cookie first, then Accept-Language."""
     scope = {"cookies": cookies, "headers": [(b"accept-language", accept_language.encode())]}
     assert socket_language(scope) == language
+
+
+def test_a_frame_partly_sent_with_the_snapshot_is_cut_to_the_events_after_it():
+    from bidding.consumers import AuctionConsumer
+    from bidding.protocol import frame_text
+
+    consumer = AuctionConsumer()
+    consumer.synced, consumer.last_sent, consumer.buffer, consumer.connection = True, 3, None, None
+    sent = []
+
+    async def send(text_data=None, bytes_data=None, close=False):
+        sent.append(text_data)
+
+    consumer.send = send
+    events = [(seq, f'{{"seq":{seq}}}') for seq in (2, 3, 4, 5)]
+    asyncio.run(consumer.push(events, frame_text(events)))
+    asyncio.run(consumer.push(events[:2], frame_text(events[:2])))  # nothing new: nothing sent
+    assert sent == [frame_text(events[2:])]
+    assert json.loads(sent[0]) == {"type": "events", "events": [{"seq": 4}, {"seq": 5}]}
+    assert consumer.last_sent == 5
+
+
+def test_messages_handled_in_one_turn_of_the_event_loop_share_their_receive_time():
+    """BI2: bids read together are dated together; the next turn reads the clock again."""
+    from bidding.consumers import receive_time
+
+    async def scenario():
+        first, second = receive_time(), receive_time()
+        await asyncio.sleep(0.002)
+        return first, second, receive_time()
+
+    first, second, later = asyncio.run(scenario())
+    assert first == second
+    assert later > first

@@ -337,6 +337,20 @@ def test_bi2_bid_after_the_end_is_refused():
     assert refused(live(), ORDINARY, "100000.00", END + SECOND).code == BidCode.CLOSED
 
 
+def test_bi2_bids_of_one_millisecond_are_decided_in_ascending_amount_at_its_boundaries():
+    """BI2/PR4: receive time decides to the millisecond; within one, the lower amount goes first."""
+    last_of_ms = T0.replace(microsecond=999)  # still the millisecond that starts at T0
+    next_ms = T0.replace(microsecond=1000)
+    bids = [
+        (last_of_ms, "81000.00"),
+        (T0, "80500.00"),
+        (next_ms, "80000.00"),  # one millisecond later: after both, however low
+        (T0, "not money"),
+    ]
+    ordered = sorted(bids, key=lambda bid: rules.decision_order(*bid))
+    assert ordered == [(T0, "not money"), (T0, "80500.00"), (last_of_ms, "81000.00"), (next_ms, "80000.00")]
+
+
 @pytest.mark.parametrize("status", ["sold", "failed", "withdrawn", "draft", "scheduled"])
 def test_bi2_round_not_open_refuses_bids(status):
     """BI2/BI5: a round that is not announced or live takes no bids, whatever the time."""
