@@ -29,11 +29,32 @@ _worker_lock = threading.Lock()
 
 def _run() -> None:
     while True:
-        task, args = _pending.get()
-        try:
-            task(*args)
-        except Exception:
-            log.exception("could not enqueue %s%r", getattr(task, "name", task), args)
+        calls = [_pending.get()]
+        while not _pending.empty():
+            calls.append(_pending.get_nowait())
+        for task, args in _merged(calls):
+            try:
+                task(*args)
+            except Exception:
+                log.exception("could not enqueue %s%r", getattr(task, "name", task), args)
+
+
+def _merged(calls: list[tuple]) -> list[tuple]:
+    """The outbid notices of one round queued together become one task with all their bids: in a
+    bidding war that is one queue write per round and batch of bids, not one per bid."""
+    merged: list[tuple] = []
+    outbid: dict[int, list] = {}
+    for task, args in calls:
+        if task is tasks.notify_outbid:
+            auction_id, *seqs = args
+            if auction_id in outbid:
+                outbid[auction_id].extend(seqs)
+                continue
+            outbid[auction_id] = seqs
+            merged.append((task, (auction_id,), seqs))
+        else:
+            merged.append((task, args, []))
+    return [(task, (*args, *seqs)) for task, args, seqs in merged]
 
 
 def enqueue_soon(task, *args) -> None:

@@ -28,8 +28,10 @@ def notify_disposal(record_id: int) -> None:
 
 
 @db_task(retries=4, retry_delay=5, retry_backoff=BACKOFF)
-def notify_outbid(auction_id: int, bid_seq: int) -> None:
-    triggers.on_bid(auction_id, bid_seq)
+def notify_outbid(auction_id: int, bid_seq: int, *more_seqs: int) -> None:
+    """Outbid notices for one or more bids of a round (queued together: notices/receivers.py)."""
+    for seq in (bid_seq, *more_seqs):
+        triggers.on_bid(auction_id, seq)
 
 
 @db_periodic_task(crontab(minute="*"))
