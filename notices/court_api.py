@@ -112,22 +112,18 @@ def _page(request, name: str, query: FeedQuery) -> dict:
     return {"items": page.items, "next_cursor": page.next_cursor, "has_more": page.has_more}
 
 
-@router.get(
-    "/results",
-    response={200: ResultsPage, **ERRORS},
-    summary="竞价结果（成交、流拍、撤回），按游标分页，顺序稳定",
-)
-def results_feed(request, query: Query[FeedQuery]):
-    return _page(request, "results", query)
+def _feed(path: str, name: str, page: type[Schema], summary: str) -> None:
+    """GET <path>: the cursor pages of court_feed's feed `name`; operation id and URL name `<name>_feed`."""
+
+    def endpoint(request, query: Query[FeedQuery]):
+        return _page(request, name, query)
+
+    endpoint.__name__ = endpoint.__qualname__ = f"{name}_feed"
+    router.get(path, response={200: page, **ERRORS}, summary=summary)(endpoint)
 
 
-@router.get(
-    "/disposal-records",
-    response={200: StepsPage, **ERRORS},
-    summary="本院案件的全部处置记录（PD5），按游标分页，顺序稳定",
-)
-def steps_feed(request, query: Query[FeedQuery]):
-    return _page(request, "steps", query)
+_feed("/results", "results", ResultsPage, "竞价结果（成交、流拍、撤回），按游标分页，顺序稳定")
+_feed("/disposal-records", "steps", StepsPage, "本院案件的全部处置记录（PD5），按游标分页，顺序稳定")
 
 
 class ConfirmationOut(Schema):
