@@ -59,12 +59,7 @@ class RoundForm(ServiceForm):
         if not set(services.TERM_FIELDS) <= data.keys():
             return data  # a field error already explains what is missing
         terms = services.Terms(**{name: data[name] for name in services.TERM_FIELDS})
-        try:
-            refusals = services.round_refusals(self.lot, terms, previous=self.previous, editing=self.instance)
-        except ValidationError as error:
-            self.add_service_error(error)
-            return data
-        self.add_refusals(refusals)
+        self.add_refusals_of(services.round_refusals, self.lot, terms, previous=self.previous, editing=self.instance)
         return data
 
     def perform(self, actor, data):
@@ -116,14 +111,13 @@ class SaleForm(ServiceForm):
     def clean(self):
         data = super().clean()
         if {"announce_at", "starts_at"} <= data.keys():
-            try:
-                refusals = services.sale_refusals(
-                    self.previous.lot, self.previous, announce_at=data["announce_at"], starts_at=data["starts_at"]
-                )
-            except ValidationError as error:
-                self.add_service_error(error)
-                return data
-            self.add_refusals(refusals)
+            self.add_refusals_of(
+                services.sale_refusals,
+                self.previous.lot,
+                self.previous,
+                announce_at=data["announce_at"],
+                starts_at=data["starts_at"],
+            )
         return data
 
     def perform(self, actor, data):

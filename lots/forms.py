@@ -132,6 +132,15 @@ class ServiceForm(forms.Form):
         if refusals:
             self.add_service_error(RuleViolation(refusals))
 
+    def add_refusals_of(self, find, *args, **kwargs) -> None:
+        """The refusals `find(*args, **kwargs)` returns, or the ValidationError it raises, on their fields."""
+        try:
+            refusals = find(*args, **kwargs)
+        except ValidationError as error:
+            self.add_service_error(error)
+        else:
+            self.add_refusals(refusals)
+
 
 class OnLotForm(ServiceForm):
     """A form acting on one lot of the court (`lot` comes from the URL or the API path)."""
