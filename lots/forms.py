@@ -150,6 +150,14 @@ class OnLotForm(ServiceForm):
         self.lot = lot
 
 
+class OnCaseForm(ServiceForm):
+    """A form acting on one case of the court (`case` comes from the URL or the API path)."""
+
+    def __init__(self, *args, court, case: EnforcementCase, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.case = case
+
+
 class CaseForm(ServiceForm):
     number = forms.CharField(label=_("案号"), max_length=40, help_text=_("如 （2024）京0105执1234号"))
     cause = forms.CharField(label=_("案由"), max_length=100)
@@ -176,7 +184,7 @@ class CaseForm(ServiceForm):
         return services.create_case(self.court, actor, **data)
 
 
-class PartyForm(ServiceForm):
+class PartyForm(OnCaseForm):
     role = forms.ChoiceField(label=_("诉讼地位"), choices=Party.Role.choices)
     kind = forms.ChoiceField(label=_("类型"), choices=Party.Kind.choices)
     name = forms.CharField(label=_("姓名或名称"), max_length=100)
@@ -194,8 +202,7 @@ class PartyForm(ServiceForm):
     claim_amount = AmountField(label=_("申请执行标的额（元）"), required=False)
 
     def __init__(self, *args, court, case: EnforcementCase, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.case = case
+        super().__init__(*args, court=court, case=case, **kwargs)
         self.fields["represents"].queryset = case.parties.all()
 
     def clean(self):
