@@ -146,15 +146,24 @@ def satisfaction(request, round_id: int):
     return _step(request, SatisfactionForm, RecordOut, context, status=201)
 
 
-@router.post(
-    "/rounds/{round_id}/suspend",
-    response={200: RoundOut, **ERRORS},
-    openapi_extra=documented_body(ReasonIn),
-    summary="暂缓拍卖并公布原因（FA4）",
-)
-def suspend(request, round_id: int):
-    context = lambda court: {"auction": auction_for_court(court, round_id), "act": lifecycle.suspend_round}  # noqa: E731
-    return _step(request, ReasonForm, RoundOut, context)
+def _with_reason(step: str, act, summary: str) -> None:
+    """POST /rounds/{round_id}/<step>: `act` on the round with the published reason (ReasonForm);
+    operation id and URL name `<step>`."""
+
+    def endpoint(request, round_id: int):
+        context = lambda court: {"auction": auction_for_court(court, round_id), "act": act}  # noqa: E731
+        return _step(request, ReasonForm, RoundOut, context)
+
+    endpoint.__name__ = endpoint.__qualname__ = step
+    router.post(
+        f"/rounds/{{round_id}}/{step}",
+        response={200: RoundOut, **ERRORS},
+        openapi_extra=documented_body(ReasonIn),
+        summary=summary,
+    )(endpoint)
+
+
+_with_reason("suspend", lifecycle.suspend_round, "暂缓拍卖并公布原因（FA4）")
 
 
 class ResumeIn(Schema):
@@ -185,15 +194,7 @@ def resume(request, round_id: int):
     return idempotent(request, payload, perform, status=200)
 
 
-@router.post(
-    "/rounds/{round_id}/withdraw",
-    response={200: RoundOut, **ERRORS},
-    openapi_extra=documented_body(ReasonIn),
-    summary="撤回拍卖并公布原因，保证金全部退还（FA5）",
-)
-def withdraw(request, round_id: int):
-    context = lambda court: {"auction": auction_for_court(court, round_id), "act": lifecycle.withdraw_round}  # noqa: E731
-    return _step(request, ReasonForm, RoundOut, context)
+_with_reason("withdraw", lifecycle.withdraw_round, "撤回拍卖并公布原因，保证金全部退还（FA5）")
 
 
 @router.post(

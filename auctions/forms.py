@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bidding.errors import BidError
-from lots.forms import AmountField, DateTimeField, ServiceForm
+from lots.forms import AmountField, DateTimeField, OnCaseForm, ServiceForm
 from lots.models import Lot, Party
 
 from . import rules, services, steps
@@ -59,12 +59,7 @@ class RoundForm(ServiceForm):
         if not set(services.TERM_FIELDS) <= data.keys():
             return data  # a field error already explains what is missing
         terms = services.Terms(**{name: data[name] for name in services.TERM_FIELDS})
-        try:
-            refusals = services.round_refusals(self.lot, terms, previous=self.previous, editing=self.instance)
-        except ValidationError as error:
-            self.add_service_error(error)
-            return data
-        self.add_refusals(refusals)
+        self.add_refusals_of(services.round_refusals, self.lot, terms, previous=self.previous, editing=self.instance)
         return data
 
     def perform(self, actor, data):
@@ -73,15 +68,19 @@ class RoundForm(ServiceForm):
         return services.update_round(self.instance, actor, **data)
 
 
-class AmendmentForm(ServiceForm):
-    """A published correction of a published announcement (AN6)."""
-
-    text = forms.CharField(label=_("更正内容"), widget=forms.Textarea(attrs={"rows": 4}))
-    reason = forms.CharField(label=_("更正原因"), max_length=200)
+class OnRoundForm(ServiceForm):
+    """A form acting on one round of the court (`auction` comes from the URL or the API path)."""
 
     def __init__(self, *args, court, auction: Auction, **kwargs):
         super().__init__(*args, court=court, **kwargs)
         self.auction = auction
+
+
+class AmendmentForm(OnRoundForm):
+    """A published correction of a published announcement (AN6)."""
+
+    text = forms.CharField(label=_("更正内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(label=_("更正原因"), max_length=200)
 
     def perform(self, actor, data):
         return services.amend_announcement(self.auction, actor, **data)
@@ -116,29 +115,27 @@ class SaleForm(ServiceForm):
     def clean(self):
         data = super().clean()
         if {"announce_at", "starts_at"} <= data.keys():
-            try:
-                refusals = services.sale_refusals(
-                    self.previous.lot, self.previous, announce_at=data["announce_at"], starts_at=data["starts_at"]
-                )
-            except ValidationError as error:
-                self.add_service_error(error)
-                return data
-            self.add_refusals(refusals)
+            self.add_refusals_of(
+                services.sale_refusals,
+                self.previous.lot,
+                self.previous,
+                announce_at=data["announce_at"],
+                starts_at=data["starts_at"],
+            )
         return data
 
     def perform(self, actor, data):
         return services.schedule_sale(self.previous, actor, **data)
 
 
-class SatisfactionForm(ServiceForm):
+class SatisfactionForm(OnRoundForm):
     """FA3: the applicant takes the lot at the failed round's starting price."""
 
     applicant = forms.ModelChoiceField(label=_("接受抵债的申请执行人"), queryset=Party.objects.none())
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
 
     def __init__(self, *args, court, auction: Auction, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.auction = auction
+        super().__init__(*args, court=court, auction=auction, **kwargs)
         self.fields["applicant"].queryset = auction.lot.case.parties.filter(role=Party.Role.APPLICANT)
 
     def clean(self):
@@ -150,14 +147,14 @@ class SatisfactionForm(ServiceForm):
         return steps.satisfy_in_kind(self.auction, actor, applicant_id=data["applicant"].pk, note=data["note"])
 
 
-class ReasonForm(ServiceForm):
+class ReasonForm(OnRoundForm):
     """FA4 suspension or FA5 withdrawal of a round, with the reason that is published."""
 
     reason = forms.CharField(label=_("原因（将公开发布）"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, court, auction: Auction, act, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.auction, self.act = auction, act
+        super().__init__(*args, court=court, auction=auction, **kwargs)
+        self.act = act
 
     def perform(self, actor, data):
         try:
@@ -180,16 +177,12 @@ class CostsField(AmountField):
         return Decimal("0.00") if value == 0 else rules.parse_amount(value)
 
 
-class StopLotsForm(ServiceForm):
+class StopLotsForm(OnCaseForm):
     """FA6: the case's proceeds cover the debt and costs, so its remaining lots stop."""
 
     debt = AmountField(label=_("债务金额（元）"), required=False, help_text=_("留空则为申请执行标的额合计"))
     costs = CostsField(label=_("执行费用等（元）"), required=False)
     reason = forms.CharField(label=_("原因（将公开发布）"), max_length=300, required=False)
-
-    def __init__(self, *args, court, case, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.case = case
 
     def perform(self, actor, data):
         costs = data.get("costs") or Decimal("0.00")

@@ -308,38 +308,27 @@ FILTER_DOC = (
 )
 
 
-@router.get(
-    "/open-data/announcements.json",
-    response=DOWNLOAD_RESPONSES,
-    summary="开放数据：拍卖公告（JSON）",
-    description=FILTER_DOC,
-)
-def announcements_json(request, filters: Query[OpenDataQuery]):
-    return download(request, "announcements", "json")
+DATASETS = {"announcements": "拍卖公告", "results": "拍卖结果"}
 
 
-@router.get(
-    "/open-data/announcements.csv",
-    response=DOWNLOAD_RESPONSES,
-    summary="开放数据：拍卖公告（CSV）",
-    description=FILTER_DOC,
-)
-def announcements_csv(request, filters: Query[OpenDataQuery]):
-    return download(request, "announcements", "csv")
+def _register(dataset: str, fmt: str) -> None:
+    """GET /open-data/<dataset>.<fmt>, with the operation id and URL name `<dataset>_<fmt>`."""
+
+    def endpoint(request, filters: Query[OpenDataQuery]):
+        return download(request, dataset, fmt)
+
+    endpoint.__name__ = endpoint.__qualname__ = f"{dataset}_{fmt}"
+    router.get(
+        f"/open-data/{dataset}.{fmt}",
+        response=DOWNLOAD_RESPONSES,
+        summary=f"开放数据：{DATASETS[dataset]}（{fmt.upper()}）",
+        description=FILTER_DOC,
+    )(endpoint)
 
 
-@router.get(
-    "/open-data/results.json", response=DOWNLOAD_RESPONSES, summary="开放数据：拍卖结果（JSON）", description=FILTER_DOC
-)
-def results_json(request, filters: Query[OpenDataQuery]):
-    return download(request, "results", "json")
-
-
-@router.get(
-    "/open-data/results.csv", response=DOWNLOAD_RESPONSES, summary="开放数据：拍卖结果（CSV）", description=FILTER_DOC
-)
-def results_csv(request, filters: Query[OpenDataQuery]):
-    return download(request, "results", "csv")
+for _dataset in DATASETS:
+    for _fmt in ("json", "csv"):
+        _register(_dataset, _fmt)
 
 
 def open_data_page(request):

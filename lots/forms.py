@@ -132,6 +132,15 @@ class ServiceForm(forms.Form):
         if refusals:
             self.add_service_error(RuleViolation(refusals))
 
+    def add_refusals_of(self, find, *args, **kwargs) -> None:
+        """The refusals `find(*args, **kwargs)` returns, or the ValidationError it raises, on their fields."""
+        try:
+            refusals = find(*args, **kwargs)
+        except ValidationError as error:
+            self.add_service_error(error)
+        else:
+            self.add_refusals(refusals)
+
 
 class OnLotForm(ServiceForm):
     """A form acting on one lot of the court (`lot` comes from the URL or the API path)."""
@@ -139,6 +148,14 @@ class OnLotForm(ServiceForm):
     def __init__(self, *args, court, lot: Lot, **kwargs):
         super().__init__(*args, court=court, **kwargs)
         self.lot = lot
+
+
+class OnCaseForm(ServiceForm):
+    """A form acting on one case of the court (`case` comes from the URL or the API path)."""
+
+    def __init__(self, *args, court, case: EnforcementCase, **kwargs):
+        super().__init__(*args, court=court, **kwargs)
+        self.case = case
 
 
 class CaseForm(ServiceForm):
@@ -167,7 +184,7 @@ class CaseForm(ServiceForm):
         return services.create_case(self.court, actor, **data)
 
 
-class PartyForm(ServiceForm):
+class PartyForm(OnCaseForm):
     role = forms.ChoiceField(label=_("诉讼地位"), choices=Party.Role.choices)
     kind = forms.ChoiceField(label=_("类型"), choices=Party.Kind.choices)
     name = forms.CharField(label=_("姓名或名称"), max_length=100)
@@ -185,8 +202,7 @@ class PartyForm(ServiceForm):
     claim_amount = AmountField(label=_("申请执行标的额（元）"), required=False)
 
     def __init__(self, *args, court, case: EnforcementCase, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.case = case
+        super().__init__(*args, court=court, case=case, **kwargs)
         self.fields["represents"].queryset = case.parties.all()
 
     def clean(self):

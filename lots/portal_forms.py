@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import portal
-from .forms import DATE_WIDGET, DateField, ServiceForm
+from .forms import DATE_WIDGET, DateField, OnCaseForm, ServiceForm
 from .models import CaseMessage, EnforcementCase, EnforcementMeasure, Party
 
 
@@ -61,26 +61,18 @@ class IssueCodeForm(ServiceForm):
         return portal.issue_query_code(self.party, actor, **data)
 
 
-class MeasureForm(ServiceForm):
+class MeasureForm(OnCaseForm):
     kind = forms.ChoiceField(label=_("措施"), choices=EnforcementMeasure.Kind.choices)
     description = forms.CharField(label=_("内容"), max_length=300)
     taken_on = DateField(label=_("采取日期"), widget=DATE_WIDGET)
-
-    def __init__(self, *args, court, case: EnforcementCase, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.case = case
 
     def perform(self, actor, data):
         return portal.record_measure(self.case, actor, **data)
 
 
-class CloseCaseForm(ServiceForm):
+class CloseCaseForm(OnCaseForm):
     method = forms.ChoiceField(label=_("结案方式"), choices=[("", "---------"), *EnforcementCase.ClosingMethod.choices])
     note = forms.CharField(label=_("结案说明"), max_length=300, required=False)
-
-    def __init__(self, *args, court, case: EnforcementCase, **kwargs):
-        super().__init__(*args, court=court, **kwargs)
-        self.case = case
 
     def perform(self, actor, data):
         return portal.close_case(self.case, actor, **data)

@@ -80,54 +80,35 @@ class StepsPage(Schema):
     has_more: bool
 
 
+def _bad_parameter(name: str, code: str, message: str) -> ApiError:
+    """A 422 on one query parameter, in the shape of django-ninja's own (config/api.py)."""
+    return ApiError(
+        422, "validation_error", _("请求参数有误。"), {name: [{"code": code, "rule": None, "message": message}]}
+    )
+
+
 def _page(request, name: str, query: FeedQuery) -> dict:
     if not 1 <= query.limit <= court_feed.MAX_LIMIT:
-        raise ApiError(
-            422,
-            "validation_error",
-            _("请求参数有误。"),
-            {
-                "limit": [
-                    {
-                        "code": "out_of_range",
-                        "rule": None,
-                        "message": _("每页 1 至 %(n)s 条。") % {"n": court_feed.MAX_LIMIT},
-                    }
-                ]
-            },
-        )
+        raise _bad_parameter("limit", "out_of_range", _("每页 1 至 %(n)s 条。") % {"n": court_feed.MAX_LIMIT})
     try:
         page = court_feed.page(name, request.auth.court, query.cursor, query.limit, case_id=query.case)
     except court_feed.BadCursor:
-        raise ApiError(
-            422,
-            "validation_error",
-            _("请求参数有误。"),
-            {
-                "cursor": [
-                    {"code": "invalid_cursor", "rule": None, "message": _("游标无效，请使用上一页返回的 next_cursor。")}
-                ]
-            },
-        ) from None
+        raise _bad_parameter("cursor", "invalid_cursor", _("游标无效，请使用上一页返回的 next_cursor。")) from None
     return {"items": page.items, "next_cursor": page.next_cursor, "has_more": page.has_more}
 
 
-@router.get(
-    "/results",
-    response={200: ResultsPage, **ERRORS},
-    summary="竞价结果（成交、流拍、撤回），按游标分页，顺序稳定",
-)
-def results_feed(request, query: Query[FeedQuery]):
-    return _page(request, "results", query)
+def _feed(path: str, name: str, page: type[Schema], summary: str) -> None:
+    """GET <path>: the cursor pages of court_feed's feed `name`; operation id and URL name `<name>_feed`."""
+
+    def endpoint(request, query: Query[FeedQuery]):
+        return _page(request, name, query)
+
+    endpoint.__name__ = endpoint.__qualname__ = f"{name}_feed"
+    router.get(path, response={200: page, **ERRORS}, summary=summary)(endpoint)
 
 
-@router.get(
-    "/disposal-records",
-    response={200: StepsPage, **ERRORS},
-    summary="本院案件的全部处置记录（PD5），按游标分页，顺序稳定",
-)
-def steps_feed(request, query: Query[FeedQuery]):
-    return _page(request, "steps", query)
+_feed("/results", "results", ResultsPage, "竞价结果（成交、流拍、撤回），按游标分页，顺序稳定")
+_feed("/disposal-records", "steps", StepsPage, "本院案件的全部处置记录（PD5），按游标分页，顺序稳定")
 
 
 class ConfirmationOut(Schema):

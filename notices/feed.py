@@ -86,6 +86,16 @@ def entries(now: datetime, *, kind: str = "", court: Court | None = None):
     ).exclude(shielding.shielded_q("lot__case"))
     if court is not None:
         public_rounds = public_rounds.filter(lot__court=court)
+
+    def published_step(notice_kind: str, step: str):
+        """The disposal records of `step` on public rounds (a suspension's or withdrawal's reason)."""
+        return lambda: _rows(
+            notice_kind,
+            DisposalRecord.objects.filter(kind=step, auction__in=public_rounds, at__lte=now),
+            "at",
+            "auction_id",
+        )
+
     parts = {
         NoticeKind.ANNOUNCEMENT: lambda: _rows(
             NoticeKind.ANNOUNCEMENT,
@@ -109,22 +119,8 @@ def entries(now: datetime, *, kind: str = "", court: Court | None = None):
             "closed_at",
             "id",
         ),
-        NoticeKind.SUSPENSION: lambda: _rows(
-            NoticeKind.SUSPENSION,
-            DisposalRecord.objects.filter(
-                kind=DisposalRecord.Kind.ROUND_SUSPENDED, auction__in=public_rounds, at__lte=now
-            ),
-            "at",
-            "auction_id",
-        ),
-        NoticeKind.WITHDRAWAL: lambda: _rows(
-            NoticeKind.WITHDRAWAL,
-            DisposalRecord.objects.filter(
-                kind=DisposalRecord.Kind.ROUND_WITHDRAWN, auction__in=public_rounds, at__lte=now
-            ),
-            "at",
-            "auction_id",
-        ),
+        NoticeKind.SUSPENSION: published_step(NoticeKind.SUSPENSION, DisposalRecord.Kind.ROUND_SUSPENDED),
+        NoticeKind.WITHDRAWAL: published_step(NoticeKind.WITHDRAWAL, DisposalRecord.Kind.ROUND_WITHDRAWN),
     }
     chosen = [parts[kind]()] if kind in parts else [build() for build in parts.values()]
     first, *rest = chosen

@@ -123,29 +123,21 @@ def _parties_hear(record: DisposalRecord) -> None:
         .order_by("pk")
     )
     lot_title = record.lot.title if record.lot else ""
+    if record.kind in RESULT_STEPS:
+        kind, detail = Kind.CASE_RESULT, {"price": yuan(record.amount.amount) if record.amount else ""}
+    else:
+        kind, detail = Kind.CASE_STEP, {"at": iso(record.at)}
     for party in parties:
-        if record.kind in RESULT_STEPS:
-            notify(
-                Kind.CASE_RESULT,
-                f"party:{party.pk}:{record.pk}",
-                party=party,
-                auction=record.auction,
-                case=record.case.number,
-                lot=lot_title,
-                step=record.kind,
-                price=yuan(record.amount.amount) if record.amount else "",
-            )
-        else:
-            notify(
-                Kind.CASE_STEP,
-                f"party:{party.pk}:{record.pk}",
-                party=party,
-                auction=record.auction,
-                case=record.case.number,
-                lot=lot_title,
-                step=record.kind,
-                at=iso(record.at),
-            )
+        notify(
+            kind,
+            f"party:{party.pk}:{record.pk}",
+            party=party,
+            auction=record.auction,
+            case=record.case.number,
+            lot=lot_title,
+            step=record.kind,
+            **detail,
+        )
 
 
 def _balance_due(settlement: Settlement, registration: Registration, base: dict) -> None:
