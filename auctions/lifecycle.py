@@ -35,12 +35,21 @@ CLOSABLE = (Status.ANNOUNCED, Status.LIVE)
 def lock_round(auction_id: int, *, statuses=None, skip_locked: bool = False) -> Auction | None:
     """The round row locked for update (only that row: joined rows stay unlocked), with what the
     rules need; None when missing, not in `statuses`, or (skip_locked) locked by someone else."""
+    return _lockable(statuses, skip_locked).filter(pk=auction_id).first()
+
+
+def lock_rounds(auction_ids, *, statuses=None) -> list[Auction]:
+    """Several round rows locked as `lock_round` locks one, by one statement that takes the locks
+    in ascending id order: the order every writer of several rounds uses, so two cannot deadlock.
+    Rounds missing or not in `statuses` are left out."""
+    return list(_lockable(statuses, skip_locked=False).filter(pk__in=auction_ids).order_by("pk"))
+
+
+def _lockable(statuses, skip_locked: bool):
     rounds = Auction.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
         "lot__case", "leading_bid__registration"
     )
-    if statuses is not None:
-        rounds = rounds.filter(status__in=statuses)
-    return rounds.filter(pk=auction_id).first()
+    return rounds if statuses is None else rounds.filter(status__in=statuses)
 
 
 def round_state(auction: Auction) -> rules.AuctionState:

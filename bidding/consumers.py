@@ -149,7 +149,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 # The process's bid writer decides it (in a batch with whatever else is queued) and
                 # answers after commit. The answer is awaited apart, so this socket's next message
                 # is read, and timed, when it arrives, not when this bid is decided.
-                future = writer.submit(self.user, self.auction_id, message["amount"], client_bid_id or "", received_at)
+                future = bid_in_this_turn(self.user, self.auction_id, message["amount"], client_bid_id, received_at)
                 self.answer_later(future, client_bid_id, received_at, arrived)
             elif message["type"] == "resync":
                 await self.sync()
@@ -260,26 +260,48 @@ def write_frame(connection, text: str) -> bool:
     return True
 
 
-_turn: tuple = (None, None)  # (event loop, the time of its current turn)
+class Turn:
+    """One turn of the event loop as the sockets see it. The messages handled in one turn were read
+    from their sockets together, in an order of the kernel's making rather than of their arrival,
+    so they share one receive time (BI2; a clock read per message would date them apart by the
+    server's own work on the ones before), and their bids go to the bid writer together when the
+    turn ends, into one batch, where `rules.decision_order` decides them lowest amount first."""
+
+    __slots__ = ("received_at", "bids")
+
+    def __init__(self):
+        self.received_at = clock.now()
+        self.bids: list = []
+
+
+_turns: dict[asyncio.AbstractEventLoop, Turn] = {}
+
+
+def this_turn() -> Turn:
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = Turn()
+        loop.call_soon(_end_turn, loop)  # runs in the next turn
+    return turn
+
+
+def _end_turn(loop) -> None:
+    turn = _turns.pop(loop)
+    if turn.bids:
+        writer.submit_together(turn.bids)
 
 
 def receive_time():
-    """The server's receive time of a socket message (BI2): `clock.now()` read once per turn of
-    the event loop. The messages handled in one turn were read from their sockets together, in an
-    order of the kernel's making rather than of their arrival; a clock read per message would date
-    them apart by the server's own work on the ones before. One time per turn leaves them as
-    simultaneous as they were, and `rules.decision_order` then decides them lowest amount first."""
-    global _turn
-    loop = asyncio.get_running_loop()
-    if _turn[0] is not loop:
-        _turn = (loop, clock.now())
-        loop.call_soon(_end_turn)  # runs in the next turn
-    return _turn[1]
+    """The server's receive time of a socket message (BI2): its turn's."""
+    return this_turn().received_at
 
 
-def _end_turn() -> None:
-    global _turn
-    _turn = (None, None)
+def bid_in_this_turn(user, auction_id: int, raw_amount, client_bid_id: str | None, received_at):
+    """Queues a bid with the others of this turn; the future ends with its result or refusal."""
+    entry, future = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at)
+    this_turn().bids.append(entry)
+    return future
 
 
 def socket_language(scope) -> str:

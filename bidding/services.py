@@ -12,12 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from auctions import clock, rules
-from auctions.lifecycle import close_sale_at_first_bid, lock_round, open_round, record_step, round_state
+from auctions.lifecycle import close_sale_at_first_bid, lock_round, lock_rounds, open_round, record_step, round_state
 from auctions.models import Auction, AuctionEvent
 from lots.models import DisposalRecord, Party
 from payments import services as payments
@@ -206,62 +206,78 @@ def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | 
     batch written; the caller then decides the bids one by one with `check_place_bid`
     (bidding/writer.py).
     """
-    with transaction.atomic(durable=True):
-        return _place_bids(auction_id, requests)
+    return place_bids_on_rounds({auction_id: requests})[auction_id]
 
 
 def place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, list[BidResult | BidError]]:
     """`place_bids` for several rounds in ONE transaction and one commit (the bid writer's batch
-    when bids for many rounds queue up at once). The rounds are locked in ascending id order, as
-    every writer does, so two processes cannot deadlock. An error raises with nothing written."""
+    when bids for many rounds queue up at once), with the same queries as for one round: the
+    rounds are locked by one statement in ascending id order, as every writer locks them, so two
+    processes cannot deadlock; the reads, the inserts and the rounds' update are one statement
+    each for all of them. An error raises with nothing written."""
     with transaction.atomic(durable=True):
-        return {auction_id: _place_bids(auction_id, batches[auction_id]) for auction_id in sorted(batches)}
+        return _place_bids_on_rounds(batches)
 
 
-def _place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | BidError]:
-    """The body of `place_bids`, inside the caller's transaction."""
-    outcomes: list[BidResult | BidError | None] = [None] * len(requests)
-    todo = []
-    for index, request in enumerate(requests):
-        if not request.user or not request.user.is_authenticated:
-            outcomes[index] = not_authenticated()
-        else:
-            todo.append(index)
+def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, list[BidResult | BidError]]:
+    outcomes = {auction_id: [None] * len(requests) for auction_id, requests in batches.items()}
+    todo: dict[int, list[int]] = {}  # per round, the indexes of its signed-in bids in decision order
+    for auction_id, requests in batches.items():
+        for index, request in enumerate(requests):
+            if not request.user or not request.user.is_authenticated:
+                outcomes[auction_id][index] = not_authenticated()
+            else:
+                todo.setdefault(auction_id, []).append(index)
+        if auction_id in todo:
+            todo[auction_id].sort(key=lambda i, r=requests: rules.decision_order(r[i].received_at, r[i].raw_amount))
     if not todo:
         return outcomes
-    todo.sort(key=lambda index: rules.decision_order(requests[index].received_at, requests[index].raw_amount))
-    users = {requests[index].user.pk for index in todo}
-    registrations = {r.user_id: r for r in Registration.objects.filter(auction_id=auction_id, user_id__in=users)}
-    auction = lock_round(auction_id, statuses=Auction.PUBLIC_STATUSES)
-    if auction is None:
-        for index in todo:
-            outcomes[index] = not_found()
-        return outcomes
-    if auction.kind == Auction.Kind.SALE:
+    users = {batches[a][i].user.pk for a, indexes in todo.items() for i in indexes}
+    registrations: dict[int, dict[int, Registration]] = {auction_id: {} for auction_id in todo}
+    for registration in Registration.objects.filter(auction_id__in=todo, user_id__in=users):
+        registrations[registration.auction_id][registration.user_id] = registration
+    rounds = {auction.pk: auction for auction in lock_rounds(todo, statuses=Auction.PUBLIC_STATUSES)}
+    if any(auction.kind == Auction.Kind.SALE for auction in rounds.values()):
         raise OneAtATime  # a 变卖 (FA2) ends at its first bid: each bid goes alone
     secured = set(  # BD1 as payments.deposit_secured decides it, for every bidder at once
-        Deposit.objects.filter(registration__in=registrations.values(), status=Deposit.Status.SECURED).values_list(
-            "registration_id", flat=True
-        )
+        Deposit.objects.filter(
+            registration__in=[r for by_user in registrations.values() for r in by_user.values()],
+            status=Deposit.Status.SECURED,
+        ).values_list("registration_id", flat=True)
     )
-    asked = {requests[index].client_bid_id for index in todo} - {""}
+    asked = {batches[a][i].client_bid_id for a, indexes in todo.items() for i in indexes} - {""}
     placed = (
         {
             (bid.registration_id, bid.client_bid_id): bid
-            for bid in Bid.objects.filter(auction_id=auction_id, client_bid_id__in=asked)
+            for bid in Bid.objects.filter(auction_id__in=rounds, client_bid_id__in=asked)
         }
         if asked
         else {}
     )
-    rows = {"bids": [], "events": []}  # inserted together, before the round's row is saved
-    for index in todo:
-        request = requests[index]
-        with translation.override(request.language):
-            _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows)
-    if rows["bids"]:
+    rows = {"bids": [], "events": []}  # inserted together, before the rounds' rows are saved
+    changed = []
+    for auction_id, indexes in todo.items():
+        auction = rounds.get(auction_id)
+        if auction is None:
+            for index in indexes:
+                outcomes[auction_id][index] = not_found()
+            continue
+        placed_before = len(rows["bids"])
+        for index in indexes:
+            request = batches[auction_id][index]
+            with translation.override(request.language):
+                _decide_in_batch(
+                    auction, registrations[auction_id], secured, placed, request, outcomes[auction_id], index, rows
+                )
+        if len(rows["bids"]) > placed_before:
+            changed.append(auction)
+    if changed:
         Bid.objects.bulk_create(rows["bids"])
         AuctionEvent.objects.bulk_create(rows["events"])
-        auction.save(update_fields=AFTER_BID_FIELDS)
+        now = timezone.now()  # what `auto_now` would set: bulk_update does not set it
+        for auction in changed:
+            auction.updated_at = now
+        Auction.objects.bulk_update(changed, AFTER_BID_FIELDS)
     return outcomes
 
 

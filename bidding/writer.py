@@ -45,11 +45,15 @@ class BidWriter:
 
     def submit(self, user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> Future:
         """Queues one bid; the future ends with its `BidResult` or raises its `BidError`."""
-        self._ensure_thread()
-        future: Future = Future()
-        request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, translation.get_language())
-        self.queue.put((auction_id, request, future))
+        entry, future = prepare(user, auction_id, raw_amount, client_bid_id, received_at)
+        self.submit_together([entry])
         return future
+
+    def submit_together(self, entries: list) -> None:
+        """Queues bids received together (made by `prepare`) as one: the writer takes them into
+        one batch, where `rules.decision_order` orders them among themselves."""
+        self._ensure_thread()
+        self.queue.put(entries)
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -62,17 +66,16 @@ class BidWriter:
     def _run(self) -> None:
         while True:
             try:
-                first = self.queue.get(timeout=IDLE_CLOSE)
+                batch = list(self.queue.get(timeout=IDLE_CLOSE))
             except queue.Empty:
                 # Idle: the connection goes back to the pool (or is closed), as a request's would.
                 # While bids keep coming it is kept: waiting for the pool between batches, behind
                 # the HTTP threads' session lookups, would stall every round's bids.
                 connection.close()
                 continue
-            batch = [first]
             while len(batch) < MAX_BATCH:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    batch += self.queue.get_nowait()
                 except queue.Empty:
                     break
             try:
@@ -173,8 +176,20 @@ def _signed_in(user) -> bool:
     return bool(user and user.is_authenticated)
 
 
+def prepare(user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> tuple[tuple, Future]:
+    """One bid as the writer's queue takes it, and the future of its answer. The refusal messages
+    will be worded in the language active here, the bidder's."""
+    future: Future = Future()
+    request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, translation.get_language())
+    return (auction_id, request, future), future
+
+
 _writer = BidWriter()
 
 
 def submit(user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> Future:
     return _writer.submit(user, auction_id, raw_amount, client_bid_id, received_at)
+
+
+def submit_together(entries: list) -> None:
+    _writer.submit_together(entries)

@@ -371,6 +371,31 @@ def test_bids_on_several_rounds_commit_together_each_round_gap_free(auction, ali
         assert bidlog.verify_round(round_) == []
 
 
+@pytest.mark.django_db
+def test_a_batch_over_several_rounds_costs_the_statements_of_one(auction, alice, lot):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    others = [factories.make_auction(factories.make_lot(lot.case)) for _ in range(3)]
+    for other in others:
+        factories.register(other, alice, secured=True)
+    at = auction.starts_at + timedelta(hours=1)
+
+    def statements(rounds) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = services.place_bids_on_rounds({r.pk: [request(alice, "80000", f"q{r.pk}", at)] for r in rounds})
+        assert all(codes(outcome) == ["ack"] for outcome in outcomes.values())
+        return len(queries)
+
+    assert statements([auction]) == statements(others)
+    for round_ in [auction, *others]:
+        round_.refresh_from_db()
+        assert (round_.bid_count, round_.current_price.amount, round_.event_seq) == (1, 80000, 1)
+        assert bidlog.verify_round(round_) == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_writer_answers_bids_for_several_rounds_queued_together(auction, alice, dave, lot):
     from tests import factories

@@ -427,15 +427,27 @@ def test_a_frame_partly_sent_with_the_snapshot_is_cut_to_the_events_after_it():
     assert consumer.last_sent == 5
 
 
-def test_messages_handled_in_one_turn_of_the_event_loop_share_their_receive_time():
-    """BI2: bids read together are dated together; the next turn reads the clock again."""
-    from bidding.consumers import receive_time
+def test_bids_handled_in_one_turn_of_the_event_loop_share_their_receive_time_and_batch(monkeypatch):
+    """BI2: bids read together are dated together and reach the writer together; the next turn
+    reads the clock again and is a batch of its own."""
+    from bidding import consumers
+
+    handed = []
+    monkeypatch.setattr("bidding.writer.submit_together", handed.append)
 
     async def scenario():
-        first, second = receive_time(), receive_time()
+        first = consumers.receive_time()
+        consumers.bid_in_this_turn(None, 1, "81000", "b", consumers.receive_time())
+        consumers.bid_in_this_turn(None, 1, "80000", "a", consumers.receive_time())
         await asyncio.sleep(0.002)
-        return first, second, receive_time()
+        later = consumers.receive_time()
+        consumers.bid_in_this_turn(None, 1, "82000", "c", later)
+        await asyncio.sleep(0)
+        return first, later
 
-    first, second, later = asyncio.run(scenario())
-    assert first == second
+    first, later = asyncio.run(scenario())
     assert later > first
+    assert [[(request.client_bid_id, request.received_at) for _, request, _ in entries] for entries in handed] == [
+        [("b", first), ("a", first)],
+        [("c", later)],
+    ]
