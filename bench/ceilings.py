@@ -55,6 +55,11 @@ def pg_hot_row(dsn: str, connections: tuple[int, ...] = (1, 4, 16), seconds: flo
     return {"connections": best, "seconds": seconds, "per_s": rates[best], "by_connections": rates}
 
 
+def _dumps(frame: dict) -> str:
+    """As the platform serialises its frames (bidding/protocol.py: compact, sorted keys)."""
+    return json.dumps(frame, separators=(",", ":"), sort_keys=True)
+
+
 async def _serve_bare(port: int) -> None:
     sockets: set = set()
     state = {"seq": 0, "bid_seq": 0}
@@ -62,7 +67,7 @@ async def _serve_bare(port: int) -> None:
     async def handler(ws):
         sockets.add(ws)
         try:
-            await ws.send(json.dumps({"type": "snapshot", "seq": state["seq"], "auction": {}, "bids": [], "me": None}))
+            await ws.send(_dumps({"type": "snapshot", "seq": state["seq"], "auction": {}, "bids": [], "me": None}))
             async for raw in ws:
                 message = json.loads(raw)
                 if message.get("type") != "bid":
@@ -72,7 +77,7 @@ async def _serve_bare(port: int) -> None:
                 now = datetime.now(UTC).isoformat()
                 bid = {"seq": state["bid_seq"], "code": "A0001", "amount": message["amount"], "received_at": now}
                 await ws.send(
-                    json.dumps(
+                    _dumps(
                         {"type": "ack", "client_bid_id": message["client_bid_id"], "bid": bid, "seq": state["seq"]}
                     )
                 )
@@ -83,7 +88,7 @@ async def _serve_bare(port: int) -> None:
                     "server_time": now,
                     "data": {**bid, "current_price": message["amount"], "ends_at": now, "extended": False},
                 }
-                broadcast(sockets, json.dumps(event))  # serialised once, written to every socket
+                broadcast(sockets, _dumps(event))  # serialised once, written to every socket
         finally:
             sockets.discard(ws)
 

@@ -4,14 +4,16 @@ Bidders: every bid has a send time fixed in advance (t0 + i / rate); latency run
 scheduled time to the acknowledgement, so a stalled server cannot hide its queue behind a slow
 client. Bid i goes to auction i mod A as that auction's k-th bid (k = i div A) for
 start + k × increment, from seat k mod S of the auction: amounts rise in schedule order, and a bid
-overtaken by a later one is a protocol-correct `too_low`, counted apart from errors.
+overtaken by a later one is a protocol-correct `too_low`, counted apart from errors. All bids on
+one auction leave from one generator process (auction a from worker a mod W), in schedule order:
+two processes falling behind by different amounts would interleave a round's bids out of order on
+the wire, and the server would rightly refuse every bid that arrives after a higher one.
 
 Watchers: sockets that record, per auction and event sequence number, when each delivery arrived,
 check that the sequence has no gaps, and send `resync` as a real client would when it has one.
 """
 
 import asyncio
-import contextlib
 import json
 import queue
 import time
@@ -19,8 +21,6 @@ import uuid
 from array import array
 from collections import Counter
 from decimal import Decimal
-
-from websockets.asyncio.client import connect
 
 from bench import hist
 from bench.httpclient import HttpConnection
@@ -59,21 +59,6 @@ async def next_control(control, timeout: float) -> dict | None:
     return None
 
 
-def ws_connect(host: str, port: int, auction_id: int, session: str | None = None):
-    headers = {"Cookie": f"sessionid={session}"} if session else None
-    return connect(
-        f"ws://{host}:{port}/ws/auctions/{auction_id}/",
-        origin=f"http://{host}:{port}",
-        additional_headers=headers,
-        compression=None,
-        ping_interval=None,
-        open_timeout=60,
-        close_timeout=1,
-        max_size=2**22,
-        max_queue=256,
-    )
-
-
 def bid_plan(spec: dict) -> list[tuple[float, int, int, str]]:
     """This worker's share of the schedule: (offset_s, seat, auction index, amount)."""
     auctions = spec["auctions"]
@@ -86,7 +71,7 @@ def bid_plan(spec: dict) -> list[tuple[float, int, int, str]]:
         a = i % len(auctions)
         k = i // len(auctions)
         seat = first_seat[a] + k % len(auctions[a]["seats"])
-        if seat % spec["workers"] == spec["worker"]:
+        if a % spec["workers"] == spec["worker"]:
             amount = Decimal(auctions[a]["start"]) + k * Decimal(auctions[a]["increment"])
             plan.append((i / spec["rate"], seat, a, f"{amount:.2f}"))
     return plan
@@ -103,9 +88,8 @@ class BidderRun:
         self.errors: Counter = Counter()
         self.acks: list[tuple[int, int, float, str]] = []  # (auction id, event seq, ack time, amount)
         self.sent = 0
-        self.events_seen = 0
+        self.events_seen = 0  # event frames received by the seats' sockets
         self.seats: dict[int, object] = {}
-        self.readers: list[asyncio.Task] = []
         self.inflight: set[asyncio.Task] = set()
 
     def settle(self, frame: dict, now: float) -> None:
@@ -122,10 +106,12 @@ class BidderRun:
         spec, limit = self.spec, asyncio.Semaphore(CONNECT_CONCURRENCY)
         seat_index = 0
         openers = []
-        for auction in spec["auctions"]:
+        for position, auction in enumerate(spec["auctions"]):
+            # As the load balancer routes (docs/deploy.md): every bid on a round reaches the daphne
+            # process chosen by the round's id, here its position among the scenario's rounds.
+            port = spec["ports"][position % len(spec["ports"])]
             for seat in auction["seats"]:
-                if seat_index % spec["workers"] == spec["worker"]:
-                    port = spec["ports"][seat_index % len(spec["ports"])]
+                if position % spec["workers"] == spec["worker"]:
                     openers.append(self.open_seat(limit, seat_index, port, auction["id"], seat))
                 seat_index += 1
         await asyncio.gather(*openers)
@@ -136,26 +122,34 @@ class BidderRun:
                 cookies = {"sessionid": seat["session"], "csrftoken": seat["csrf"]}
                 self.seats[index] = HttpConnection(self.host, port, cookies)
                 return
+            cookie = f"sessionid={seat['session']}" if seat["session"] else None
             for attempt in range(CONNECT_ATTEMPTS):
+                snapshot = asyncio.get_running_loop().create_future()
                 try:
-                    ws = await ws_connect(self.host, port, auction_id, seat["session"])
-                    json.loads(await ws.recv())  # the snapshot
+                    path = f"/ws/auctions/{auction_id}/"
+                    ws = await open_watcher(self.host, port, path, cookie, self.on_frame(snapshot), lambda: None)
+                    await asyncio.wait_for(snapshot, 60)
                     break
                 except Exception:
                     if attempt == CONNECT_ATTEMPTS - 1:
                         raise
                     await asyncio.sleep(0.5 * (attempt + 1))
             self.seats[index] = ws
-            self.readers.append(asyncio.create_task(self.read(ws)))
 
-    async def read(self, ws) -> None:
-        with contextlib.suppress(Exception):
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame.get("type") in ("ack", "error"):
-                    self.settle(frame, time.time())
-                else:
-                    self.events_seen += 1
+    def on_frame(self, snapshot: asyncio.Future):
+        """A bidder socket's frames: acks and errors settle bids; the rest (the snapshot first,
+        then the round's events, which every bidder also watches) are only counted: a bidder
+        generator that parsed every event would measure itself."""
+
+        def on_message(payload: bytes, now: float) -> None:
+            if not snapshot.done():
+                snapshot.set_result(True)
+            elif b'"type":"ack"' in payload or b'"type":"error"' in payload:
+                self.settle(json.loads(payload), now)
+            else:
+                self.events_seen += 1
+
+        return on_message
 
     async def fire(self, seat: int, auction: dict, amount: str, scheduled: float) -> None:
         client_bid_id = uuid.uuid4().hex
@@ -176,7 +170,7 @@ class BidderRun:
                 body["client_bid_id"] = client_bid_id
                 self.settle(body, time.time())
             else:
-                await connection.send(json.dumps(message))
+                connection.send_text(json.dumps(message))
         except Exception as exc:  # noqa: BLE001  (a broken connection is a counted failure)
             if client_bid_id in self.pending:
                 self.pending.pop(client_bid_id)
@@ -195,7 +189,7 @@ class BidderRun:
             await asyncio.sleep(0.01)
 
     async def close(self) -> None:
-        for task in [*self.readers, *self.inflight]:
+        for task in self.inflight:
             task.cancel()
         for connection in self.seats.values():
             if isinstance(connection, HttpConnection):
@@ -243,6 +237,7 @@ class WatcherRun:
         self.sockets: dict[int, object] = {}
         self.tasks: list[asyncio.Task] = []
         self.deliveries = 0
+        self.frames = 0  # frames that carried events (an `events` frame carries several)
         self.first_recv = self.last_recv = 0.0
         self.last_snapshot = 0.0
 
@@ -272,27 +267,35 @@ class WatcherRun:
     def _handler(self, index: int, auction_id: int, scheduled: float | None):
         times = self.recv.setdefault(auction_id, {})
 
+        def on_event(frame: dict, now: float) -> None:
+            seq = frame["seq"]
+            last = self.last.get(index, 0)
+            if seq <= last:
+                return
+            if seq != last + 1:
+                self.gaps += 1
+                self.sockets[index].send_text('{"type":"resync"}')
+            self.last[index] = seq
+            self.deliveries += 1
+            self.first_recv = self.first_recv or now
+            self.last_recv = now
+            slot = times.get(seq)
+            if slot is None:
+                slot = times[seq] = array("d")
+            slot.append(now)
+            if frame.get("kind") == "closed":
+                self.closed.append((auction_id, now, frame.get("data") or {}))
+
         def on_message(payload: bytes, now: float) -> None:
             frame = json.loads(payload)
             kind = frame.get("type")
             if kind == "event":
-                seq = frame["seq"]
-                last = self.last.get(index, 0)
-                if seq <= last:
-                    return
-                if seq != last + 1:
-                    self.gaps += 1
-                    self.sockets[index].send_text('{"type":"resync"}')
-                self.last[index] = seq
-                self.deliveries += 1
-                self.first_recv = self.first_recv or now
-                self.last_recv = now
-                slot = times.get(seq)
-                if slot is None:
-                    slot = times[seq] = array("d")
-                slot.append(now)
-                if frame.get("kind") == "closed":
-                    self.closed.append((auction_id, now, frame.get("data") or {}))
+                self.frames += 1
+                on_event(frame, now)
+            elif kind == "events":  # several events ready together, in seq order
+                self.frames += 1
+                for event in frame["events"]:
+                    on_event(event, now)
             elif kind == "snapshot":
                 if index not in self.base:
                     self.base[index] = frame["seq"]
@@ -358,6 +361,7 @@ async def run_watchers(spec: dict, start, ready, control) -> dict:
         "recv": state.recv,
         "closed": state.closed,
         "deliveries": state.deliveries,
+        "events_frames": state.frames,
         "first_recv": state.first_recv,
         "last_recv": state.last_recv,
         "last_snapshot": state.last_snapshot,

@@ -75,7 +75,7 @@ def deliveries(results: list[dict], ack_time: dict, final: dict[int, int], stric
     `strict` (smoke runs) makes a delivery still missing at the time limit a problem; in a full run
     a server behind its backlog shows as a FAIL verdict on the "delivered" row instead."""
     latency = hist.new()
-    delivered_total = expected = gaps = sockets = snapshots = retries = 0
+    delivered_total = expected = gaps = sockets = snapshots = retries = frames = 0
     failed: Counter = Counter()
     first_recv, last_recv = None, 0.0
     for result in results:
@@ -88,6 +88,7 @@ def deliveries(results: list[dict], ack_time: dict, final: dict[int, int], stric
             first_recv = min(first_recv or result["first_recv"], result["first_recv"])
             last_recv = max(last_recv, result["last_recv"])
         delivered_total += result["deliveries"]
+        frames += result["events_frames"]
         for auction_id, base, _ in result["base"].values():
             expected += max(final.get(auction_id, base) - base, 0)
         for auction_id, per_seq in result["recv"].items():
@@ -119,6 +120,8 @@ def deliveries(results: list[dict], ack_time: dict, final: dict[int, int], stric
         "expected": expected,
         "delivered": delivered,
         "deliveries_total": delivered_total,
+        "frames": frames,
+        "per_frame": delivered_total / frames if frames else None,
         "first_recv": first_recv,
         "last_recv": last_recv,
         "gaps": gaps,

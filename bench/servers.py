@@ -46,9 +46,9 @@ class Servers(LiveProcesses):
         self.processes.append(process)
         return process
 
-    def daphne(self, app: str = "config.asgi:application") -> int:
+    def daphne(self) -> int:
         port = free_port()
-        argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+        argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
         process = self._spawn("daphne", argv)
         wait_for_port(port, process, timeout=30)
         self.daphne_pids.append(process.pid)

@@ -25,11 +25,11 @@ def _plan(mode: str, smoke: bool):
     auctions, M3a is M3b on one process, M6 is M5 signed in)."""
     from bench import scenarios as s
 
-    # Quick, central scenarios first (M1x beside M1, which it is compared with): when a busy
+    # Quick, central scenarios first (M1h beside M1, which it is compared with): when a busy
     # machine makes a suite overrun its limit, what is cut is the connect-heavy tail.
     plan = [
         ("M1", lambda ctx: s.bid_throughput(ctx, "m1")),
-        ("M1x", lambda ctx: s.bid_throughput(ctx, "m1x", app="bench.bounded_asgi:application")),
+        ("M1h", lambda ctx: s.bid_throughput(ctx, "m1h")),
         ("M2", lambda ctx: s.bid_throughput(ctx, "m2")),
         ("M3a", lambda ctx: s.fanout(ctx, "m3a")),
         ("M4", s.deliveries_per_process),
@@ -42,8 +42,8 @@ def _plan(mode: str, smoke: bool):
     ]
     if mode == "embedded":
         # One process (M3b needs Redis between processes), socket memory is the consumer's and
-        # measured above, M1x is an experiment on the production configuration.
-        order = ["M1", "M3a", "M8", "PAGE", "M7", "M4", "M2"]
+        # measured above.
+        order = ["M1", "M1h", "M3a", "M8", "PAGE", "M7", "M4", "M2"]
         plan = sorted((item for item in plan if item[0] in order), key=lambda item: order.index(item[0]))
     if smoke:  # the same code paths once each: bids, fan-out across processes, memory, connects, close
         plan = [(key, run) for key, run in plan if key in SMOKE_PLAN[mode]]
