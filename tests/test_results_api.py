@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from auctions import clock
+from auctions import clock, rules
 from lots import services
 from lots.models import DisposalRecord
 from notices import court_feed
@@ -137,13 +137,13 @@ def test_confirmation_comes_back_masked(api, api_b, sold):
 
 def test_st3_delivery_through_the_api_only_after_full_payment(api, api_b, sold, clerk):
     auction, user = sold
-    today = clock.now().date().isoformat()
+    today = rules.court_date(clock.now()).isoformat()  # the court's calendar day, not UTC's
     refused = api.post(f"/rounds/{auction.pk}/delivery", {"delivered_on": today})
     assert refused.status_code == 422 and refused.json()["errors"]["__all__"][0]["code"] == "balance_unpaid"
     assert refused.json()["errors"]["__all__"][0]["rule"] == "ST3"
     pay_balance(auction, user)
     assert api_b.post(f"/rounds/{auction.pk}/delivery", {"delivered_on": today}).status_code == 404
-    future = (clock.now().date() + timedelta(days=1)).isoformat()
+    future = (rules.court_date(clock.now()) + timedelta(days=1)).isoformat()
     assert api.post(f"/rounds/{auction.pk}/delivery", {"delivered_on": future}).json()["errors"]["delivered_on"]
     assert api.post(f"/rounds/{auction.pk}/delivery", {"delivered_on": "yesterday"}).status_code == 422
     assert api.post(f"/rounds/{auction.pk}/delivery", {"delivered_on": today, "extra": 1}).status_code == 422
