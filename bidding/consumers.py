@@ -44,7 +44,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
         self.user = self.scope.get("user")
         self.limiter = None  # made on the first message: most watchers never send one
-        self.answering = None  # bids waiting for their answer; made on the first bid
+        self.gone = False  # disconnected: answers still due are dropped
+        self.sending = None  # frames on their way through `send`; made when one needs it
         self.synced, self.last_sent, self.buffer = False, 0, None  # buffer: only while syncing
         self.hub = None
         self.connection = daphne_connection(self.base_send)
@@ -63,8 +64,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             self.counted = False
         if self.hub is not None:
             await self.hub.leave(self.auction_id, self)
-        for task in self.answering or ():
-            task.cancel()  # the bid is decided all the same; there is nobody left to tell
+        self.gone = True
 
     async def dispatch(self, message):
         # The base class closes stale database connections before every message with a thread
@@ -158,24 +158,21 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         except Exception as error:
             await self.send_frame(self.failure_frame(error, client_bid_id, received_at))
 
-    def answer_later(self, future, client_bid_id: str | None, received_at, arrived: float) -> None:
-        if self.answering is None:
-            self.answering = set()  # made on the first bid: most sockets never bid
-        task = asyncio.ensure_future(self.answer(asyncio.wrap_future(future), client_bid_id, received_at, arrived))
-        self.answering.add(task)  # a strong reference until it is done
-        task.add_done_callback(self.answering.discard)
+    def answer_later(self, future: asyncio.Future, client_bid_id: str | None, received_at, arrived: float) -> None:
+        future.add_done_callback(functools.partial(self.answer, client_bid_id, received_at, arrived))
 
-    async def answer(self, decided: asyncio.Future, client_bid_id: str | None, received_at, arrived: float) -> None:
-        """The bid's ack once it is committed, or its error frame."""
-        try:
-            result = await decided
-        except Exception as error:
-            if isinstance(error, BidError):
-                metrics.observe_bid("socket", error.code, time.perf_counter() - arrived)
-            await self.send_frame(self.failure_frame(error, client_bid_id, received_at))
+    def answer(self, client_bid_id: str | None, received_at, arrived: float, decided: asyncio.Future) -> None:
+        """The bid's ack once it is committed, or its error frame (a done-callback: no task a bid)."""
+        if self.gone:
+            return  # the bid is decided all the same; there is nobody left to tell
+        error = decided.exception()
+        if error is None:
+            self.write(decided.result().ack_frame())
+            metrics.observe_bid("socket", "accepted", time.perf_counter() - arrived)
             return
-        await self.send_frame(result.ack_frame())
-        metrics.observe_bid("socket", "accepted", time.perf_counter() - arrived)
+        if isinstance(error, BidError):
+            metrics.observe_bid("socket", error.code, time.perf_counter() - arrived)
+        self.write(self.failure_frame(error, client_bid_id, received_at))
 
     def failure_frame(self, error: Exception, client_bid_id: str | None, received_at) -> dict:
         if isinstance(error, BidError):
@@ -186,7 +183,20 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         return BidError("server_error", _("服务器错误，请重试")).as_frame(client_bid_id)
 
     async def send_frame(self, frame: dict) -> None:
-        await self.send(text_data=dumps(frame))
+        text = dumps(frame)
+        if not write_frame(self.connection, text):
+            await self.send(text_data=text)
+
+    def write(self, frame: dict) -> None:
+        """`send_frame` from a callback: straight to the connection, else by a task of its own."""
+        text = dumps(frame)
+        if write_frame(self.connection, text):
+            return
+        if self.sending is None:
+            self.sending = set()
+        task = asyncio.ensure_future(self.send(text_data=text))
+        self.sending.add(task)  # a strong reference until it is done
+        task.add_done_callback(self.sending.discard)
 
 
 # --- Broadcast frames written straight to the connection --------------------------------------
@@ -298,8 +308,10 @@ def receive_time():
 
 
 def bid_in_this_turn(user, auction_id: int, raw_amount, client_bid_id: str | None, received_at):
-    """Queues a bid with the others of this turn; the future ends with its result or refusal."""
-    entry, future = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at)
+    """Queues a bid with the others of this turn; the future (this loop's) ends with its result or
+    refusal."""
+    loop_future = asyncio.get_running_loop().create_future()
+    entry, future = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at, loop_future)
     this_turn().bids.append(entry)
     return future
 

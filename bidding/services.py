@@ -241,7 +241,7 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
         raise OneAtATime  # a 变卖 (FA2) ends at its first bid: each bid goes alone
     secured = set(  # BD1 as payments.deposit_secured decides it, for every bidder at once
         Deposit.objects.filter(
-            registration__in=[r for by_user in registrations.values() for r in by_user.values()],
+            registration_id__in=[r.pk for by_user in registrations.values() for r in by_user.values()],
             status=Deposit.Status.SECURED,
         ).values_list("registration_id", flat=True)
     )

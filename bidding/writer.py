@@ -15,6 +15,8 @@ round that fails as a whole (a database error, or a 变卖 round that takes one 
 by bid with `services.check_place_bid`, so one bad bid cannot fail the others.
 """
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -78,13 +80,14 @@ class BidWriter:
                     batch += self.queue.get_nowait()
                 except queue.Empty:
                     break
+            self.answers = Answers()
             try:
                 self._decide_batch(batch)
             except BaseException as error:  # never leave a bidder waiting for an answer
                 logger.exception("bid writer: deciding a batch of %s bids failed", len(batch))
-                for _auction_id, _request, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                self.answers.give_missing(batch, error)
+            finally:
+                self.answers.hand_over()
             if connection.vendor == "sqlite":
                 # SQLite has one write lock per file and no queue for it: a writer that takes it
                 # again at once starves the other processes (the clock worker could not close
@@ -99,15 +102,14 @@ class BidWriter:
             users = [request.user.pk if _signed_in(request.user) else None for _, request, _ in batch]
             limited = check_bid_rates(users)
         except Exception as error:  # the shared cache is unreachable: no bid can be counted
-            for _auction_id, _request, future in batch:
-                future.set_exception(error)
+            self.answers.give_missing(batch, error)
             return
         groups: dict[int, list] = {}
         for (auction_id, request, future), refusal in zip(batch, limited, strict=True):
             if refusal is None:
                 groups.setdefault(auction_id, []).append((request, future))
             else:
-                future.set_exception(refusal)
+                self.answers.give(future, refusal)
         if len(groups) == 1:
             self._decide(*next(iter(groups.items())))
             return
@@ -129,10 +131,7 @@ class BidWriter:
 
     def _answer(self, items: list, outcomes: list) -> None:
         for (_request, future), outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, BidError):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+            self.answers.give(future, outcome)
 
     def _decide(self, auction_id: int, items: list) -> None:
         if not items:
@@ -164,22 +163,66 @@ class BidWriter:
                         rate_checked=True,
                     )
             except BaseException as error:  # handed to the bid's caller, which answers the bidder
-                future.set_exception(error)
+                self.answers.give(future, error)
                 if not isinstance(error, BidError):
                     connection.close()
                 continue
             metrics.BID_COMMIT.observe(time.perf_counter() - started)
-            future.set_result(result)
+            self.answers.give(future, result)
+
+
+class Answers:
+    """The outcomes of one batch (a `BidResult`, or the exception to raise), handed over once it is
+    decided: to a thread's `concurrent.futures.Future` at once, to the futures of an event loop
+    (the socket consumers') all together, with one wake-up of that loop per batch instead of one
+    per bid."""
+
+    def __init__(self):
+        self.given: set[int] = set()
+        self.by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+
+    def give(self, future, outcome) -> None:
+        self.given.add(id(future))
+        if isinstance(future, asyncio.Future):
+            self.by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+        else:
+            _resolve(future, outcome)
+
+    def give_missing(self, batch: list, error: BaseException) -> None:
+        for _auction_id, _request, future in batch:
+            if id(future) not in self.given:
+                self.give(future, error)
+
+    def hand_over(self) -> None:
+        for loop, outcomes in self.by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits there
+                loop.call_soon_threadsafe(_settle, outcomes)
+        self.by_loop = {}
+
+
+def _settle(outcomes: list) -> None:
+    """In the event loop: each future gets its outcome, unless its socket gave up on it."""
+    for future, outcome in outcomes:
+        if not future.done():
+            _resolve(future, outcome)
+
+
+def _resolve(future, outcome) -> None:
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _signed_in(user) -> bool:
     return bool(user and user.is_authenticated)
 
 
-def prepare(user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> tuple[tuple, Future]:
-    """One bid as the writer's queue takes it, and the future of its answer. The refusal messages
-    will be worded in the language active here, the bidder's."""
-    future: Future = Future()
+def prepare(user, auction_id: int, raw_amount, client_bid_id: str, received_at, future=None) -> tuple[tuple, object]:
+    """One bid as the writer's queue takes it, and the future of its answer: `future` (an event
+    loop's, made in that loop) or a new `concurrent.futures.Future`. Refusal messages will be
+    worded in the language active here, the bidder's."""
+    future = Future() if future is None else future
     request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, translation.get_language())
     return (auction_id, request, future), future
 

@@ -397,6 +397,33 @@ def test_a_batch_over_several_rounds_costs_the_statements_of_one(auction, alice,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_loops_answers_come_with_one_wake_up_per_batch(auction, alice, dave):
+    at = auction.starts_at + timedelta(hours=1)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        wake_ups = []
+        call_soon_threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback, *args):
+            wake_ups.append(callback)
+            return call_soon_threadsafe(callback, *args)
+
+        loop.call_soon_threadsafe = counted
+        bids = [(alice, "80000", "e1"), (dave, "81000", "e2"), (alice, "81000", "e3")]
+        prepared = [
+            writer.prepare(user, auction.pk, amount, cid, at, loop.create_future()) for user, amount, cid in bids
+        ]
+        writer.submit_together([entry for entry, _future in prepared])
+        outcomes = await asyncio.gather(*(future for _entry, future in prepared), return_exceptions=True)
+        return wake_ups, outcomes
+
+    wake_ups, outcomes = run_async(scenario)
+    assert [getattr(callback, "__name__", "") for callback in wake_ups].count("_settle") == 1
+    assert codes(outcomes) == ["ack", "ack", "too_low"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_writer_answers_bids_for_several_rounds_queued_together(auction, alice, dave, lot):
     from tests import factories
 
