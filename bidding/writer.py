@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from django.db import connection
 from django.utils import translation
 
+from auctions import rules
 from config import metrics
 
 from . import services
@@ -150,7 +151,8 @@ class BidWriter:
         self._answer(items, outcomes)
 
     def _one_by_one(self, auction_id: int, items: list) -> None:
-        for request, future in items:
+        in_order = sorted(items, key=lambda item: rules.decision_order(item[0].received_at, item[0].raw_amount))
+        for request, future in in_order:
             started = time.perf_counter()
             try:
                 with translation.override(request.language):

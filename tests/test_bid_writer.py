@@ -424,6 +424,21 @@ def test_an_event_loops_answers_come_with_one_wake_up_per_batch(auction, alice, 
 
 
 @pytest.mark.django_db(transaction=True)
+def test_bi2_bids_decided_one_by_one_after_a_failed_batch_keep_their_receive_order(auction, alice, dave, monkeypatch):
+    def failing(*args):
+        raise RuntimeError("the batch broke")
+
+    monkeypatch.setattr("bidding.services.place_bids", failing)
+    at = auction.starts_at + timedelta(hours=1)
+    later, _ = writer.prepare(dave, auction.pk, "81000", "l", at + timedelta(milliseconds=5))
+    earlier, _ = writer.prepare(alice, auction.pk, "80000", "e", at)
+    writer.submit_together([later, earlier])  # listed out of order, as a socket process may read them
+    outcomes = [entry[2].exception(TIMEOUT) or entry[2].result() for entry in (later, earlier)]
+    assert codes(outcomes) == ["ack", "ack"]
+    assert list(Bid.objects.order_by("seq").values_list("client_bid_id", flat=True)) == ["e", "l"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_writer_answers_bids_for_several_rounds_queued_together(auction, alice, dave, lot):
     from tests import factories
 
