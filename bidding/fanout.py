@@ -129,13 +129,17 @@ class Hub:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-                for seq, text in message["events"]:
-                    self.offer(message["auction"], seq, text)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("fan-out: receiving from the channel layer failed")
                 await asyncio.sleep(1)
+                continue
+            # One event per message is what processes of the previous release publish (a rolling
+            # deploy runs both for a while).
+            events = message["events"] if "events" in message else [(message["seq"], message["text"])]
+            for seq, text in events:
+                self.offer(message["auction"], seq, text)
 
     async def _tail(self) -> None:
         """Reads events after each room's last seq: one query per tick for all rooms."""

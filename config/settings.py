@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -141,6 +142,10 @@ if REDIS_URL:
                 # redis-py 8 defaults to a 5 s socket timeout, equal to the layer's own 5 s
                 # blocking reads; a larger pool survives connect bursts.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
+                # Redis pub/sub channels belong to the server, not to a database: the prefix
+                # carries the database number, so deployments (or test runs) sharing one server on
+                # different databases never hear each other's rounds.
+                "prefix": f"asgi{urlsplit(REDIS_URL).path.strip('/') or '0'}",
             },
         }
     }

@@ -182,6 +182,37 @@ def test_a_busy_round_gets_at_most_one_frame_per_interval_and_a_quiet_one_at_onc
     assert second - first >= fanout.FRAME_INTERVAL
 
 
+def test_the_hub_takes_batched_and_single_event_messages_from_the_channel_layer(auction):
+    """Batched messages, and the one-event messages processes of the previous release publish."""
+
+    class Layer:
+        def __init__(self, messages):
+            self.messages = messages
+
+        async def receive(self, channel):
+            if self.messages:
+                return self.messages.pop(0)
+            await asyncio.Event().wait()
+
+    async def scenario():
+        hub, socket = fanout.get_hub(), Socket()
+        await hub.join(auction.pk, socket)
+        real, hub.layer = hub.layer, Layer(
+            [
+                {"type": "auction.events", "auction": auction.pk, "events": [[1, "t1"], [2, "t2"]]},
+                {"type": "auction.event", "auction": auction.pk, "seq": 3, "text": "t3"},
+            ]
+        )
+        receiving = asyncio.create_task(hub._receive())
+        await until(lambda: len(socket.got) == 3)
+        receiving.cancel()
+        hub.layer = real
+        await hub.leave(auction.pk, socket)
+        return socket.got
+
+    assert run_async(scenario) == [(1, "t1"), (2, "t2"), (3, "t3")]
+
+
 def test_one_hub_per_event_loop():
     async def hub_of_this_loop():
         return fanout.get_hub(), fanout.get_hub()
