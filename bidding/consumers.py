@@ -89,7 +89,10 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         if since is None and not (self.user and self.user.is_authenticated):
             state = await self.anonymous_state()
         else:
-            state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
+            # Read-only, so it need not queue on asgiref's one database thread: signed-in
+            # connects read their snapshots side by side on the thread pool.
+            read = database_sync_to_async(snapshot.socket_state, thread_sensitive=False)
+            state = await read(self.auction_id, self.user, since)
         if state is None:
             return False
         self.last_sent, frames = state
