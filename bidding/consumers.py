@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,20 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # No channel-layer channel of its own: the hub holds the process's one subscription per
     # round, where a channel per socket would cost a Redis subscription per socket.
     channel_layer_alias = None
+
+    async def __call__(self, scope, receive, send):
+        """channels' AsyncConsumer.__call__ for a consumer without a channel layer. With `receive`
+        its one source of messages, it is awaited directly: channels' await_many_dispatch keeps a
+        task, a waiter future and a set per socket for as long as the socket is open, which an
+        idle watcher pays for in memory (M5, docs/benchmarks.md)."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def connect(self):
         # LocaleMiddleware does not run for sockets: choose the language as it would, from the
