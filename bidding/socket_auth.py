@@ -30,12 +30,18 @@ class SocketAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        cookies = _cookies(scope)
-        session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-        user = await resolve_user(session_key) if session_key else AnonymousUser()
-        language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
-        scope = dict(scope, user=user, cookies={settings.LANGUAGE_COOKIE_NAME: language} if language else {})
-        return await self.inner(scope, receive, send)
+        # The work is done in `authenticated`: this frame lives as long as the socket, and its
+        # locals would keep the parsed cookies (the session key among them) alive with it.
+        return await self.inner(await authenticated(scope), receive, send)
+
+
+async def authenticated(scope) -> dict:
+    """A copy of `scope` with the socket's `user` and, of the cookies, the language cookie."""
+    cookies = _cookies(scope)
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    user = await resolve_user(session_key) if session_key else AnonymousUser()
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return dict(scope, user=user, cookies={settings.LANGUAGE_COOKIE_NAME: language} if language else {})
 
 
 def _cookies(scope) -> dict:

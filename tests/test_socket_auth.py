@@ -2,6 +2,8 @@
 config/asgi.py): the user of the session cookie, anonymous without one or with a stale one, and a
 scope that keeps nothing an idle socket does not need (docs/benchmarks.md, M5/M6)."""
 
+import asyncio
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
@@ -64,3 +66,25 @@ def test_a_session_from_before_a_password_change_is_anonymous(alice):
     alice.set_password("a different password 123")
     alice.save()
     assert isinstance(scope_seen([(b"cookie", cookie)])["user"], AnonymousUser)
+
+
+def test_while_the_socket_lives_the_layer_keeps_nothing_of_its_cookies(alice):
+    """Its frame lives as long as the socket: only the scope daphne made and the ASGI callables."""
+    cookie = session_cookie(alice)
+
+    async def scenario():
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def inner(scope, receive, send):
+            started.set()
+            await release.wait()
+
+        layer = SocketAuthMiddleware(inner)({"type": "websocket", "headers": [(b"cookie", cookie)]}, None, None)
+        task = asyncio.ensure_future(layer)
+        await asyncio.wait_for(started.wait(), 10)
+        kept = set(layer.cr_frame.f_locals)
+        release.set()
+        await task
+        return kept
+
+    assert run_async(scenario) == {"self", "scope", "receive", "send"}
