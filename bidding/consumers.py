@@ -103,6 +103,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.buffer = None  # anything already buffered is older than what is read now
         if since is None and not (self.user and self.user.is_authenticated):
             state = await self.anonymous_state()
+        elif since is None:
+            state = await self.personal_state()
         else:
             # Read-only, so it need not queue on asgiref's one database thread: signed-in
             # connects read their snapshots side by side on the thread pool.
@@ -137,6 +139,23 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         if room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
             room.snapshot = (seq, template, time.monotonic())
         return seq, [snapshot.with_server_time(template)]
+
+    async def personal_state(self) -> tuple[int, list[str]] | None:
+        """A signed-in socket's snapshot: the room's stored public one with this user's `me` set
+        into it while the round has not moved on (snapshot.personal_snapshot checks), else read
+        whole, and its public part stored for the next one."""
+        room = self.hub.rooms.get(self.auction_id) if self.hub else None
+        stored = room.snapshot if room else None
+        fresh = stored is not None and stored[0] == room.last_seq
+        fresh = fresh and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS
+        read = database_sync_to_async(snapshot.personal_snapshot, thread_sensitive=False)
+        state = await read(self.auction_id, self.user, stored[:2] if fresh else None)
+        if state is None:
+            return None
+        seq, text, template = state
+        if template is not None and room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
+            room.snapshot = (seq, template, time.monotonic())
+        return seq, [text]
 
     # --- from the client -------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
