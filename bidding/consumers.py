@@ -106,10 +106,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         elif since is None:
             state = await self.personal_state()
         else:
-            # Read-only, so it need not queue on asgiref's one database thread: signed-in
-            # connects read their snapshots side by side on the thread pool.
-            read = database_sync_to_async(snapshot.socket_state, thread_sensitive=False)
-            state = await read(self.auction_id, self.user, since)
+            state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
         if state is None:
             return False
         self.last_sent, frames = state
@@ -148,8 +145,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         stored = room.snapshot if room else None
         fresh = stored is not None and stored[0] == room.last_seq
         fresh = fresh and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS
-        read = database_sync_to_async(snapshot.personal_snapshot, thread_sensitive=False)
-        state = await read(self.auction_id, self.user, stored[:2] if fresh else None)
+        public = stored[:2] if fresh else None
+        state = await database_sync_to_async(snapshot.personal_snapshot)(self.auction_id, self.user, public)
         if state is None:
             return None
         seq, text, template = state

@@ -11,9 +11,7 @@ matters:
   only the language cookie the consumer reads (bidding/consumers.py `socket_language`); the
   session store is not kept: the sockets never read or write the session after connect;
 - no cookie, no lookup: a visitor without a session cookie is anonymous without a trip to the
-  database thread. A lookup runs on the thread pool, not asgiref's one database thread, so
-  that a burst of signed-in connects does not queue behind one thread (it only reads; a session
-  whose hash no longer matches is flushed there, as before).
+  database thread (a session whose hash no longer matches is flushed there, as before).
 """
 
 from importlib import import_module
@@ -57,4 +55,4 @@ def _user_for_session(session_key: str):
 
 
 # The user of a session key (AnonymousUser for an unknown, expired or stale session).
-resolve_user = database_sync_to_async(_user_for_session, thread_sensitive=False)
+resolve_user = database_sync_to_async(_user_for_session)
