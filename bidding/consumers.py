@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,20 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # No channel-layer channel of its own: the hub holds the process's one subscription per
     # round, where a channel per socket would cost a Redis subscription per socket.
     channel_layer_alias = None
+
+    async def __call__(self, scope, receive, send):
+        """channels' AsyncConsumer.__call__ for a consumer without a channel layer. With `receive`
+        its one source of messages, it is awaited directly: channels' await_many_dispatch keeps a
+        task, a waiter future and a set per socket for as long as the socket is open, which an
+        idle watcher pays for in memory (M5, docs/benchmarks.md)."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def connect(self):
         # LocaleMiddleware does not run for sockets: choose the language as it would, from the
@@ -98,6 +113,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.buffer = None  # anything already buffered is older than what is read now
         if since is None and not (self.user and self.user.is_authenticated):
             state = await self.anonymous_state()
+        elif since is None:
+            state = await self.personal_state()
         else:
             state = await database_sync_to_async(snapshot.socket_state)(self.auction_id, self.user, since)
         if state is None:
@@ -130,6 +147,23 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         if room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
             room.snapshot = (seq, template, time.monotonic())
         return seq, [snapshot.with_server_time(template)]
+
+    async def personal_state(self) -> tuple[int, list[str]] | None:
+        """A signed-in socket's snapshot: the room's stored public one with this user's `me` set
+        into it while the round has not moved on (snapshot.personal_snapshot checks), else read
+        whole, and its public part stored for the next one."""
+        room = self.hub.rooms.get(self.auction_id) if self.hub else None
+        stored = room.snapshot if room else None
+        fresh = stored is not None and stored[0] == room.last_seq
+        fresh = fresh and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS
+        public = stored[:2] if fresh else None
+        state = await database_sync_to_async(snapshot.personal_snapshot)(self.auction_id, self.user, public)
+        if state is None:
+            return None
+        seq, text, template = state
+        if template is not None and room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
+            room.snapshot = (seq, template, time.monotonic())
+        return seq, [text]
 
     # --- from the client -------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):

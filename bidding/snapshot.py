@@ -105,6 +105,25 @@ def socket_state(auction_id: int, user, since: int | None) -> tuple[int, list[st
     return current, [dumps(build_snapshot(auction, user))]
 
 
+def personal_snapshot(auction_id: int, user, public: tuple[int, str] | None) -> tuple[int, str, str | None] | None:
+    """A signed-in socket's snapshot on connect: (seq, text, the public template read on the way or
+    None), or None for no such public round. `public` is the room's stored anonymous snapshot
+    (seq, template): while the round is still at that seq, only the user's own `me` part is read
+    and set into it, instead of reading and rendering the round's recent bids again for every
+    bidder who connects."""
+    auction = load_public_round(auction_id)
+    if auction is None:
+        return None
+    if public is not None and public[0] == auction.event_seq:
+        me = dumps(_me(auction, round_state(auction), user))
+        return auction.event_seq, with_server_time(public[1]).replace(f'"me":{NO_ME}', f'"me":{me}', 1), None
+    frame = build_snapshot(auction, user)
+    text = dumps(frame)
+    frame["me"], frame["server_time"] = None, SERVER_TIME_MARK
+    return auction.event_seq, text, dumps(frame)
+
+
+NO_ME = "null"  # `me` of a stored public snapshot (JSON); never inside a string there, which escapes quotes
 SERVER_TIME_MARK = "@@server_time@@"  # where a stored anonymous snapshot takes the time it is sent
 
 
