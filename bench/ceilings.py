@@ -77,9 +77,7 @@ async def _serve_bare(port: int) -> None:
                 now = datetime.now(UTC).isoformat()
                 bid = {"seq": state["bid_seq"], "code": "A0001", "amount": message["amount"], "received_at": now}
                 await ws.send(
-                    _dumps(
-                        {"type": "ack", "client_bid_id": message["client_bid_id"], "bid": bid, "seq": state["seq"]}
-                    )
+                    _dumps({"type": "ack", "client_bid_id": message["client_bid_id"], "bid": bid, "seq": state["seq"]})
                 )
                 event = {
                     "type": "event",

@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 
 from django.db import connection
 from django.utils import translation
@@ -205,15 +205,19 @@ class Answers:
 def _settle(outcomes: list) -> None:
     """In the event loop: each future gets its outcome, unless its socket gave up on it."""
     for future, outcome in outcomes:
-        if not future.done():
-            _resolve(future, outcome)
+        _resolve(future, outcome)
 
 
 def _resolve(future, outcome) -> None:
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+    if future.done():
+        return  # cancelled: whoever waited gave up on it
+    try:
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+    except InvalidStateError:
+        pass  # cancelled by another thread since the check above
 
 
 def _signed_in(user) -> bool:
