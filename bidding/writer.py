@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 200  # bids taken from the queue at once; more wait for the next transaction
 IDLE_CLOSE = 1.0  # seconds without a bid before the writer gives its connection back
-SQLITE_PAUSE = 0.02  # seconds between two batches on SQLite (embedded mode)
+SQLITE_PAUSE = 0.02  # seconds at least between two batches on SQLite (embedded mode)
 
 
 class BidWriter:
@@ -82,6 +82,7 @@ class BidWriter:
                 except queue.Empty:
                     break
             self.answers = Answers()
+            started = time.monotonic()
             try:
                 self._decide_batch(batch)
             except BaseException as error:  # never leave a bidder waiting for an answer
@@ -92,9 +93,11 @@ class BidWriter:
             if connection.vendor == "sqlite":
                 # SQLite has one write lock per file and no queue for it: a writer that takes it
                 # again at once starves the other processes (the clock worker could not close
-                # rounds under M8's load). A pause between batches lets them in; bids queued
-                # meanwhile join the next batch.
-                time.sleep(SQLITE_PAUSE)
+                # rounds under M8's load). A pause between batches, as long as the batch held
+                # the lock, leaves it free at least half the time: a process waiting for it
+                # retries every 100 ms at most (SQLite's busy handler), so it finds it free soon.
+                # Bids queued meanwhile join the next batch.
+                time.sleep(max(SQLITE_PAUSE, time.monotonic() - started))
 
     def _decide_batch(self, batch: list) -> None:
         """Rate limits for the whole batch in one round trip, then every round's bids in one
