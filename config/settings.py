@@ -263,6 +263,8 @@ LOGIN_FAILURE_RATE_PER_USERNAME = os.environ.get("LOGIN_FAILURE_RATE_PER_USERNAM
 LOGIN_FAILURE_RATE_PER_IP = os.environ.get("LOGIN_FAILURE_RATE_PER_IP", "50/15m")
 # Public read API (/api/v1/auctions…) per client address; the court API has its per-token limit.
 PUBLIC_API_RATE = os.environ.get("PUBLIC_API_RATE", "120/m")
+# How often the lot page and "my auctions" poll their counts, in ms (the pages take 1000 at least).
+LOT_FACTS_POLL_MS = int(os.environ.get("LOT_FACTS_POLL_MS", "5000"))
 # Proxies in front of daphne that append to X-Forwarded-For (0: use the socket's address).
 NINJA_NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 # django-ratelimit's key="ip" (sign-up) resolves the client the same way.

@@ -1,9 +1,11 @@
 """The authorisation matrix: every route of the URL configuration, every operation of the API
-schema and every socket route, against every persona, checked for the allow or deny written in
-tests/authz_expectations.py. A route missing from that table fails `test_every_route_has_an_expectation`.
+schema and every socket route (those in tests/test_authz_sockets.py), against every persona,
+checked for the allow or deny written in tests/authz_expectations.py. A route missing from that
+table fails `test_every_route_has_an_expectation`.
 
-Each (route, persona) runs against a fresh world, so a refused or allowed state change by one
-persona cannot colour the next one's answer.
+The world is built once per module, inside a transaction, and each (route, persona) runs in a
+savepoint rolled back after it, so a refused or allowed state change by one persona cannot colour
+the next one's answer.
 """
 
 import json
@@ -15,10 +17,10 @@ from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -236,13 +238,32 @@ def build_world() -> SimpleNamespace:
 MEDIA_PROBE = f"authz-probe-{os.getpid()}.txt"
 
 
-@pytest.fixture
-def world(db):
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """The world, built once for the module inside a transaction that is rolled back at its end.
+    pytest-django runs the module's `db` tests together, before any transactional test."""
     probe = Path(settings.MEDIA_ROOT) / MEDIA_PROBE
     probe.parent.mkdir(parents=True, exist_ok=True)
     probe.write_text("public")
-    yield build_world()
-    probe.unlink(missing_ok=True)
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # as Django's TestCase marks its own: durable blocks may nest in it
+        outer.__enter__()
+        built = build_world()
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        probe.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def world(db, shared_world):
+    """The shared world; `db` wraps each test in a savepoint rolled back after it, so whatever a
+    case changes is gone before the next one."""
+    return shared_world
 
 
 def client_for(world, persona: str) -> Client:
@@ -353,45 +374,6 @@ def test_a_session_cookie_does_not_open_the_court_api(world):
     response = client.get("/api/v1/court/staff")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
-
-
-# --- Sockets ----------------------------------------------------------------------------------
-async def _socket_answers(application, path: str, cookie: str) -> tuple[bool, dict | None]:
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect(timeout=5)
-    if not connected:
-        return False, None
-    await communicator.receive_json_from(timeout=5)  # the snapshot
-    await communicator.send_to(text_data=expect.BID)
-    answer = await communicator.receive_json_from(timeout=5)
-    while answer["type"] == "event":  # round events may come before the answer to the bid
-        answer = await communicator.receive_json_from(timeout=5)
-    await communicator.disconnect()
-    return True, answer
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("persona", expect.PERSONAS)
-def test_socket_route(persona):
-    """Through the real ASGI application (origin check and session auth included)."""
-    from asgiref.sync import async_to_sync
-
-    from config.asgi import application
-
-    world = build_world()
-    client = client_for(world, persona)
-    session_cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={session_cookie.value}" if session_cookie else ""
-    for route, rules in expect.SOCKET_RULES.items():
-        path = "/" + fill(route, world, expect.Rule(frozenset()))
-        connected, answer = async_to_sync(_socket_answers)(application, path, cookie)
-        assert connected == (persona in rules["watch"]), f"watch {path} as {persona}"
-        if connected:
-            bid_accepted = answer["type"] == "ack"
-            assert bid_accepted == (persona in rules["bid"]), f"bid on {path} as {persona}: {answer}"
 
 
 def test_the_other_court_marker_shows_where_it_belongs(world):

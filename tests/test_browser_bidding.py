@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from auctions import clock
+from auctions.models import Auction
 from bidding import services
 from tests import factories, servers
 from tests.test_bidder_pages import published
@@ -78,7 +79,8 @@ def test_bi2_bi5_two_bidders_see_bids_extension_and_close_live(live_processes, b
     lot = factories.make_lot(factories.make_case(court))
     alice, bob = factories.make_bidder("alice", "艾丽丝"), factories.make_bidder("bob", "鲍勃")
     main = round_with_two_bidders(lot, alice, bob, ends_in=timedelta(hours=24))
-    closing = round_with_two_bidders(factories.make_lot(lot.case), alice, bob, ends_in=timedelta(seconds=40))
+    # The closing round ends once its pages are open and the steps above are done (below).
+    closing = round_with_two_bidders(factories.make_lot(lot.case), alice, bob, ends_in=timedelta(hours=1))
     # Alice's bid on the closing round was made ten minutes ago: no extension, she leads at the end.
     with clock.travel(-timedelta(minutes=10)):
         in_a_plain_thread(services.check_place_bid, alice, closing.pk, "80000.00", "early-bid")
@@ -116,6 +118,9 @@ def test_bi2_bi5_two_bidders_see_bids_extension_and_close_live(live_processes, b
         assert panel(page, "ends-at").get_attribute("datetime") != ends_before
 
     # The clock worker closes the other round; both pages show the result without a reload (BI5).
+    for page in (closing_a, closing_b):
+        assert "已成交" not in panel(page, "status").inner_text()
+    Auction.objects.filter(pk=closing.pk).update(ends_at=clock.now() + timedelta(seconds=2))
     for page in (closing_a, closing_b):
         expect_text(page, "status", "已成交", timeout=60_000)
     expect_text(closing_b, "result", "A0001")

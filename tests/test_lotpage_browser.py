@@ -45,7 +45,7 @@ def register_in_browser(page, base_url: str, auction) -> None:
 def test_counts_move_live_while_two_bidders_register_and_bid(live_processes, browser, court):
     auction = published_round(lot_for(court, title="望京西园三区住宅一套"))
     alice, charlie = factories.make_bidder("alice", "艾丽丝"), factories.make_bidder("charlie", "查理")
-    base = live_processes.daphne()
+    base = live_processes.daphne(LOT_FACTS_POLL_MS=1000)  # the counts are polled: the shortest interval
 
     visitor = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
     visitor.goto(f"{base}/auctions/{auction.pk}/")

@@ -22,7 +22,7 @@ def test_my_auctions_follow_the_round_without_a_reload(live_processes, browser, 
     alice, charlie = factories.make_bidder("alice", "艾丽丝"), factories.make_bidder("charlie", "查理")
     factories.register(auction, alice, secured=True)
     factories.register(auction, charlie, secured=True)
-    base = live_processes.daphne()
+    base = live_processes.daphne(LOT_FACTS_POLL_MS=1000)  # the rows are polled: the shortest interval
 
     mine = logged_in_page(browser, base, alice)
     mine.goto(f"{base}/me/")
