@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from auctions import clock
+from auctions import clock, rules
 from lots.models import DisposalRecord
 from lots.signals import disposal_recorded
 from notices import confirmations
@@ -108,7 +108,7 @@ def test_st3_delivery_refusals_record_nothing(client, clerk, clerk_b, sold, star
     auction, user = sold
     with clock.frozen(start + timedelta(days=1)):
         pay_balance(auction, user)
-    today = (start + timedelta(days=1)).date()
+    today = rules.court_date(start + timedelta(days=1))  # the court's calendar day, not UTC's
     client.force_login(clerk_b.user)
     assert client.post(f"/console/rounds/{auction.pk}/delivery/", {"delivered_on": today}).status_code == 404
     with clock.frozen(start + timedelta(days=1)):
