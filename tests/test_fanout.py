@@ -197,11 +197,14 @@ def test_the_hub_takes_batched_and_single_event_messages_from_the_channel_layer(
     async def scenario():
         hub, socket = fanout.get_hub(), Socket()
         await hub.join(auction.pk, socket)
-        real, hub.layer = hub.layer, Layer(
-            [
-                {"type": "auction.events", "auction": auction.pk, "events": [[1, "t1"], [2, "t2"]]},
-                {"type": "auction.event", "auction": auction.pk, "seq": 3, "text": "t3"},
-            ]
+        real, hub.layer = (
+            hub.layer,
+            Layer(
+                [
+                    {"type": "auction.events", "auction": auction.pk, "events": [[1, "t1"], [2, "t2"]]},
+                    {"type": "auction.event", "auction": auction.pk, "seq": 3, "text": "t3"},
+                ]
+            ),
         )
         receiving = asyncio.create_task(hub._receive())
         await until(lambda: len(socket.got) == 3)
