@@ -5,6 +5,7 @@ Broadcast events reach it through this process's hub (bidding/fanout.py), never 
 channel-layer group per socket."""
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -22,10 +23,11 @@ from twisted.internet import tcp
 from auctions import clock, outage
 from config import metrics
 
-from . import fanout, snapshot, writer
+from . import fanout, snapshot
 from .errors import BidError, not_found, rate_limited, unavailable
 from .protocol import dumps, frame_text, parse_client_message, pong_frame
 from .ratelimit import SocketLimiter
+from .turns import bid_in_this_turn, receive_time
 
 logger = logging.getLogger(__name__)
 
@@ -292,62 +294,12 @@ def write_frame(connection, text: str) -> bool:
         # `transport.write` every frame to an idle socket registers the socket for writing and
         # unregisters it after the send (two epoll_ctl calls and Twisted's bookkeeping, a quarter of
         # the event loop's time under M1); what the kernel does not take now is queued as before.
-        try:
+        with contextlib.suppress(OSError):  # would block: queued below; broken: Twisted finds it
             frame = frame[transport.socket.send(frame) :]
-        except BlockingIOError:
-            pass
-        except OSError:
-            pass  # a broken connection: Twisted's own write and read find it and close it
         if not frame:
             return True
     transport.write(frame)
     return True
-
-
-class Turn:
-    """One turn of the event loop as the sockets see it. The messages handled in one turn were read
-    from their sockets together, in an order of the kernel's making rather than of their arrival,
-    so they share one receive time (BI2; a clock read per message would date them apart by the
-    server's own work on the ones before), and their bids go to the bid writer together when the
-    turn ends, into one batch, where `rules.decision_order` decides them lowest amount first."""
-
-    __slots__ = ("received_at", "bids")
-
-    def __init__(self):
-        self.received_at = clock.now()
-        self.bids: list = []
-
-
-_turns: dict[asyncio.AbstractEventLoop, Turn] = {}
-
-
-def this_turn() -> Turn:
-    loop = asyncio.get_running_loop()
-    turn = _turns.get(loop)
-    if turn is None:
-        turn = _turns[loop] = Turn()
-        loop.call_soon(_end_turn, loop)  # runs in the next turn
-    return turn
-
-
-def _end_turn(loop) -> None:
-    turn = _turns.pop(loop)
-    if turn.bids:
-        writer.submit_together(turn.bids)
-
-
-def receive_time():
-    """The server's receive time of a socket message (BI2): its turn's."""
-    return this_turn().received_at
-
-
-def bid_in_this_turn(user, auction_id: int, raw_amount, client_bid_id: str | None, received_at):
-    """Queues a bid with the others of this turn; the future (this loop's) ends with its result or
-    refusal."""
-    loop_future = asyncio.get_running_loop().create_future()
-    entry, future = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at, loop_future)
-    this_turn().bids.append(entry)
-    return future
 
 
 def socket_language(scope) -> str:

@@ -430,18 +430,18 @@ def test_a_frame_partly_sent_with_the_snapshot_is_cut_to_the_events_after_it():
 def test_bids_handled_in_one_turn_of_the_event_loop_share_their_receive_time_and_batch(monkeypatch):
     """BI2: bids read together are dated together and reach the writer together; the next turn
     reads the clock again and is a batch of its own."""
-    from bidding import consumers
+    from bidding import turns
 
     handed = []
     monkeypatch.setattr("bidding.writer.submit_together", handed.append)
 
     async def scenario():
-        first = consumers.receive_time()
-        consumers.bid_in_this_turn(None, 1, "81000", "b", consumers.receive_time())
-        consumers.bid_in_this_turn(None, 1, "80000", "a", consumers.receive_time())
+        first = turns.receive_time()
+        turns.bid_in_this_turn(None, 1, "81000", "b", turns.receive_time())
+        turns.bid_in_this_turn(None, 1, "80000", "a", turns.receive_time())
         await asyncio.sleep(0.002)
-        later = consumers.receive_time()
-        consumers.bid_in_this_turn(None, 1, "82000", "c", later)
+        later = turns.receive_time()
+        turns.bid_in_this_turn(None, 1, "82000", "c", later)
         await asyncio.sleep(0)
         return first, later
 
