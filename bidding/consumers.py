@@ -1,6 +1,7 @@
 """The live socket of one round (protocol: docs/websocket.md). Thin: it parses, hands a bid to the
-process's bid writer (bidding/writer.py: `services.place_bids` in batches, answered after commit)
-or calls the snapshot reader through `database_sync_to_async`, and renders their answers.
+process's bid writer with the other bids of its turn of the event loop (bidding/turns.py,
+bidding/writer.py: `services.place_bids_on_rounds` in batches, answered after commit) or calls the
+snapshot reader through `database_sync_to_async`, and renders their answers.
 Broadcast events reach it through this process's hub (bidding/fanout.py), never by a
 channel-layer group per socket."""
 
