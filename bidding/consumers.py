@@ -33,7 +33,6 @@ from .turns import bid_in_this_turn, receive_time
 logger = logging.getLogger(__name__)
 
 NOT_FOUND_CLOSE_CODE = 4404
-SNAPSHOT_REUSE_SECONDS = 5.0  # a stored anonymous snapshot is read again after this, event or not
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
@@ -135,20 +134,19 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         return True
 
     async def anonymous_state(self) -> tuple[int, list[str]] | None:
-        """An anonymous watcher's snapshot: the room's stored one while it is as new as what the
-        room has delivered (events up to room.last_seq went out before this socket joined, later
-        ones reach its buffer), else read once and stored. A connect burst reads the database
+        """An anonymous watcher's snapshot: the room's stored one while it is current
+        (`Room.stored_snapshot`), else read once and stored. A connect burst reads the database
         once per event instead of once per watcher."""
         room = self.hub.rooms.get(self.auction_id) if self.hub else None
-        stored = room.snapshot if room else None
-        if stored is not None and stored[0] == room.last_seq and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS:
+        stored = room.stored_snapshot() if room else None
+        if stored is not None:
             return stored[0], [snapshot.with_server_time(stored[1])]
         read = await database_sync_to_async(snapshot.anonymous_snapshot)(self.auction_id)
         if read is None:
             return None
         seq, template = read
-        if room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
-            room.snapshot = (seq, template, time.monotonic())
+        if room is not None:
+            room.store_snapshot(seq, template)
         return seq, [snapshot.with_server_time(template)]
 
     async def personal_state(self) -> tuple[int, list[str]] | None:
@@ -156,16 +154,13 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         into it while the round has not moved on (snapshot.personal_snapshot checks), else read
         whole, and its public part stored for the next one."""
         room = self.hub.rooms.get(self.auction_id) if self.hub else None
-        stored = room.snapshot if room else None
-        fresh = stored is not None and stored[0] == room.last_seq
-        fresh = fresh and time.monotonic() - stored[2] < SNAPSHOT_REUSE_SECONDS
-        public = stored[:2] if fresh else None
+        public = room.stored_snapshot() if room else None
         state = await database_sync_to_async(snapshot.personal_snapshot)(self.auction_id, self.user, public)
         if state is None:
             return None
         seq, text, template = state
-        if template is not None and room is not None and (room.snapshot is None or room.snapshot[0] <= seq):
-            room.snapshot = (seq, template, time.monotonic())
+        if template is not None and room is not None:
+            room.store_snapshot(seq, template)
         return seq, [text]
 
     # --- from the client -------------------------------------------------------------------

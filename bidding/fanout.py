@@ -50,6 +50,7 @@ TAIL_LIMIT = 1000  # rows per tail query; a room further behind catches up on th
 # came meanwhile in one frame. 20 updates a second is more than a page can show; a quiet round
 # (the first event after this interval) is not delayed at all.
 FRAME_INTERVAL = 0.05
+SNAPSHOT_REUSE_SECONDS = 5.0  # a stored anonymous snapshot is read again after this, event or not
 
 
 @dataclass(eq=False)
@@ -64,6 +65,19 @@ class Room:
     failed: bool = False
     # The anonymous snapshot (seq, text, monotonic time read), shared by the room's watchers.
     snapshot: tuple[int, str, float] | None = None
+
+    def stored_snapshot(self) -> tuple[int, str] | None:
+        """The stored anonymous snapshot (seq, template) while it is as new as what the room has
+        delivered (events up to last_seq went out before a joining socket joined, later ones
+        reach its buffer) and younger than SNAPSHOT_REUSE_SECONDS; else None."""
+        stored = self.snapshot
+        if stored is None or stored[0] != self.last_seq or time.monotonic() - stored[2] >= SNAPSHOT_REUSE_SECONDS:
+            return None
+        return stored[0], stored[1]
+
+    def store_snapshot(self, seq: int, template: str) -> None:
+        if self.snapshot is None or self.snapshot[0] <= seq:
+            self.snapshot = (seq, template, time.monotonic())
 
 
 class Hub:
