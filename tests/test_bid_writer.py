@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from channels.testing import HttpCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -178,6 +179,25 @@ def test_batched_rate_limits_count_each_attempt_like_single_checks(alice, dave, 
     refusals = check_bid_rates([alice.pk] * 4 + [dave.pk, None])
     assert [r.code if r else None for r in refusals] == [None, None, None, "rate_limited", None, None]
     assert float(refusals[3].data["retry_after"]) == pytest.approx(0.8, abs=0.05)
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+@override_settings(BID_RATE_LIMITS=((1, 3), (60, 100)))
+def test_batched_rate_limits_in_redis_expire_and_survive_a_flushed_script_cache(alice, monkeypatch):
+    """The counting script gives each new key its window's lifetime, and redis-py loads it again
+    when the server has lost it (a restart, SCRIPT FLUSH): the next batch still counts."""
+    from bidding.ratelimit import _redis_client
+
+    monkeypatch.setattr("bidding.ratelimit.wall_time", lambda: 5_000_000.25)
+    check_bid_rates([alice.pk, alice.pk])
+    client = _redis_client()
+    second, minute = (cache.make_key(f"bidrate:{alice.pk}:{w}:{5_000_000 // w}") for w in (1, 60))
+    assert [int(client.get(second)), int(client.get(minute))] == [2, 2]
+    assert 0 < client.ttl(second) <= 2 and 60 < client.ttl(minute) <= 61
+    client.script_flush()
+    refusals = check_bid_rates([alice.pk, alice.pk])
+    assert [r.code if r else None for r in refusals] == [None, "rate_limited"]
 
 
 # --- HTTP bids through the ASGI application ----------------------------------------------------
