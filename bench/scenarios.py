@@ -518,7 +518,7 @@ def close_lag(ctx: Context) -> dict:
         count = int(max(last_end - time.time() + 2, 1) * scale["rate"])
         targets = [(ports[i % len(ports)], pk, None) for i, pk in enumerate(ends)]
         phase = Phase(time_limit=count / scale["rate"] + 120)
-        n = _bidders(phase, [hot_spec], ports, "http", scale["rate"], count, deadline_s=count / scale["rate"] + 10)
+        n = _bidders(phase, [hot_spec], ports, "ws", scale["rate"], count, deadline_s=count / scale["rate"] + 10)
         _watchers(phase, targets, deadline_s=count / scale["rate"] + 60)
         early = []
         bidder_results, watcher_results = _drive(
