@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +106,19 @@ def open_due_rounds() -> int:
     due = Auction.objects.filter(status=Status.ANNOUNCED, starts_at__lte=now, ends_at__gt=now)
     ids = list(due.order_by("starts_at").values_list("pk", flat=True)[:DUE_BATCH])
     return sum(do_open_round(pk, skip_locked=True) for pk in ids)
+
+
+def next_transition_at(now: datetime) -> datetime | None:
+    """The first instant after `now` at which a round becomes due to open (its start) or to close
+    (its end plus CLOSE_GRACE), or None: the clock sleeps until then instead of a whole tick, so
+    a round closes when it is due and not up to a tick later. Rounds already due are the tick's
+    business, not this wake-up's."""
+    due = Auction.objects.aggregate(
+        opens=Min("starts_at", filter=Q(status=Status.ANNOUNCED, starts_at__gt=now)),
+        closes=Min("ends_at", filter=Q(status__in=CLOSABLE, ends_at__gt=now - CLOSE_GRACE)),
+    )
+    times = [due["opens"], due["closes"] and due["closes"] + CLOSE_GRACE]
+    return min((at for at in times if at is not None), default=None)
 
 
 # --- Closing ----------------------------------------------------------------------------------

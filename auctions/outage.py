@@ -46,9 +46,12 @@ logger = logging.getLogger("auctions.outage")
 Cause = OutageWindow.Cause
 Role = ServiceHeartbeat.Role
 
-BEAT_EVERY = float(os.environ.get("HEARTBEAT_SECONDS", "1"))
-# No web process heard from for this long: bids cannot be accepted.
-WEB_STALE_AFTER = timedelta(seconds=3 * BEAT_EVERY)
+# A round closes only once a web process has beaten after its end (`close_due_rounds`), so the
+# period also bounds how late a round closes: a quarter second, as the clock ticks.
+BEAT_EVERY = float(os.environ.get("HEARTBEAT_SECONDS", "0.25"))
+# No web process heard from for this long: bids cannot be accepted. Apart from the period, so a
+# process busy for a moment under load is not taken for an outage.
+WEB_STALE_AFTER = timedelta(seconds=float(os.environ.get("WEB_STALE_SECONDS", "3")))
 # The clock ticks every quarter second; a gap this long means the process (or machine) stalled.
 CLOCK_STALL_AFTER = timedelta(seconds=float(os.environ.get("CLOCK_STALL_SECONDS", "10")))
 # Errors that mean the database could not be reached, as opposed to a refused write.

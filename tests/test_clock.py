@@ -183,6 +183,34 @@ def test_clock_command_logs_a_failing_step_and_goes_on(lot, handoffs, monkeypatc
     assert "announcements are broken" in caplog.text
 
 
+def test_the_clock_wakes_at_the_next_round_due_and_not_for_rounds_already_due(lot):
+    """The clock sleeps until the next start, or the next end plus the grace, whichever is first;
+    a round already due is left to the tick (it may be held, FA7) and never makes it spin."""
+    grace, ms = lifecycle.CLOSE_GRACE, timedelta(milliseconds=1)
+    closing = make_round(lot, ends_in=timedelta(seconds=10))
+    assert lifecycle.next_transition_at(closing.ends_at - ms) == closing.ends_at + grace
+    assert lifecycle.next_transition_at(closing.ends_at + grace - ms) == closing.ends_at + grace
+    assert lifecycle.next_transition_at(closing.ends_at + grace) is None  # due: the tick's
+    opening = make_round(factories.make_lot(lot.case), status=Auction.Status.ANNOUNCED, starts_in=timedelta(seconds=5))
+    assert lifecycle.next_transition_at(opening.starts_at - ms) == opening.starts_at
+    assert lifecycle.next_transition_at(opening.starts_at) == closing.ends_at + grace
+    Auction.objects.filter(pk=closing.pk).update(status=Auction.Status.FAILED)
+    assert lifecycle.next_transition_at(opening.starts_at) == opening.ends_at + grace
+
+
+def test_the_clock_sleeps_the_rest_of_its_tick_or_until_the_next_round_due(lot):
+    from auctions.management.commands.auction_clock import Command
+
+    closing = make_round(lot, ends_in=timedelta(seconds=10))
+    due = closing.ends_at + lifecycle.CLOSE_GRACE
+    with clock.frozen(due - timedelta(milliseconds=100)):
+        assert Command().pause(0.25) == pytest.approx(0.1)
+    with clock.frozen(due - timedelta(seconds=1)):
+        assert Command().pause(0.25) == 0.25
+    with clock.frozen(due):
+        assert Command().pause(-0.5) == 0.0  # a tick that overran: no sleep, never negative
+
+
 def wait_for(condition, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while not condition():

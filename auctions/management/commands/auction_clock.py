@@ -1,6 +1,7 @@
 """The auction clock worker: publishes due announcements, opens rounds at their start and closes
-them at their end (extensions included), every quarter second. Run one beside daphne (`make run`);
-a second one is harmless (every transition is a compare-and-set under the round's row lock)."""
+them at their end (extensions included), every quarter second and at the instant the next round
+becomes due. Run one beside daphne (`make run`); a second one is harmless (every transition is a
+compare-and-set under the round's row lock)."""
 
 import logging
 import signal
@@ -10,7 +11,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
-from auctions import lifecycle, outage
+from auctions import clock, lifecycle, outage
 from auctions import services as auction_services
 
 logger = logging.getLogger("auctions.clock")
@@ -35,11 +36,21 @@ class Command(BaseCommand):
         while True:
             started = time.monotonic()
             self.tick()
-            if once or stop.wait(max(0.0, interval - (time.monotonic() - started))):
+            if once or stop.wait(self.pause(interval - (time.monotonic() - started))):
                 break
             close_old_connections()  # a long-running worker must not keep a broken connection
         if not once:
             logger.info("auction clock stopped")
+
+    def pause(self, rest_of_tick: float) -> float:
+        """Seconds to sleep: the rest of the tick, or less when a round becomes due sooner."""
+        try:
+            due = lifecycle.next_transition_at(clock.now())
+        except DatabaseError:  # the next tick reports the database
+            due = None
+        if due is not None:
+            rest_of_tick = min(rest_of_tick, (due - clock.now()).total_seconds())
+        return max(0.0, rest_of_tick)
 
     def tick(self) -> None:
         try:
