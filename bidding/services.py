@@ -190,6 +190,10 @@ class BidRequest:
     received_at: datetime
     language: str | None = None  # the bidder's: refusal messages are worded when they are made
 
+    def decision_order(self) -> tuple:
+        """The key that puts bids in the order they are decided (BI2, `rules.decision_order`)."""
+        return rules.decision_order(self.received_at, self.raw_amount)
+
 
 def place_bids(auction_id: int, requests: list[BidRequest]) -> list[BidResult | BidError]:
     """Decides several bids on one round in ONE transaction under one row lock, in receive order
@@ -229,7 +233,7 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
             else:
                 todo.setdefault(auction_id, []).append(index)
         if auction_id in todo:
-            todo[auction_id].sort(key=lambda i, r=requests: rules.decision_order(r[i].received_at, r[i].raw_amount))
+            todo[auction_id].sort(key=lambda i, r=requests: r[i].decision_order())
     if not todo:
         return outcomes
     users = {batches[a][i].user.pk for a, indexes in todo.items() for i in indexes}

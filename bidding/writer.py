@@ -26,7 +26,6 @@ from concurrent.futures import Future, InvalidStateError
 from django.db import connection
 from django.utils import translation
 
-from auctions import rules
 from config import metrics
 
 from . import services
@@ -154,7 +153,7 @@ class BidWriter:
         self._answer(items, outcomes)
 
     def _one_by_one(self, auction_id: int, items: list) -> None:
-        in_order = sorted(items, key=lambda item: rules.decision_order(item[0].received_at, item[0].raw_amount))
+        in_order = sorted(items, key=lambda item: item[0].decision_order())
         for request, future in in_order:
             started = time.perf_counter()
             try:

@@ -134,6 +134,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels and cache ---------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL")
+
+
+def channel_prefix(redis_url: str) -> str:
+    """Redis pub/sub channels belong to the server, not to a database: the channel layer's
+    prefix carries the database number, so deployments (or test runs) sharing one server on
+    different databases never hear each other's rounds."""
+    return f"asgi{urlsplit(redis_url).path.strip('/') or '0'}"
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -142,10 +151,7 @@ if REDIS_URL:
                 # redis-py 8 defaults to a 5 s socket timeout, equal to the layer's own 5 s
                 # blocking reads; a larger pool survives connect bursts.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
-                # Redis pub/sub channels belong to the server, not to a database: the prefix
-                # carries the database number, so deployments (or test runs) sharing one server on
-                # different databases never hear each other's rounds.
-                "prefix": f"asgi{urlsplit(REDIS_URL).path.strip('/') or '0'}",
+                "prefix": channel_prefix(REDIS_URL),
             },
         }
     }
