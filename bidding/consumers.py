@@ -138,29 +138,27 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         (`Room.stored_snapshot`), else read once and stored. A connect burst reads the database
         once per event instead of once per watcher."""
         room = self.hub.rooms.get(self.auction_id) if self.hub else None
-        stored = room.stored_snapshot() if room else None
-        if stored is not None:
-            return stored[0], [snapshot.with_server_time(stored[1])]
-        read = await database_sync_to_async(snapshot.anonymous_snapshot)(self.auction_id)
-        if read is None:
-            return None
-        seq, template = read
-        if room is not None:
-            room.store_snapshot(seq, template)
-        return seq, [snapshot.with_server_time(template)]
+        public = room.stored_snapshot() if room else None
+        if public is None:
+            public = await database_sync_to_async(snapshot.anonymous_snapshot)(self.auction_id)
+            if public is None:
+                return None
+            if room is not None:
+                room.store_snapshot(public)
+        return public.seq, [snapshot.with_server_time(public.template)]
 
     async def personal_state(self) -> tuple[int, list[str]] | None:
         """A signed-in socket's snapshot: the room's stored public one with this user's `me` set
-        into it while the round has not moved on (snapshot.personal_snapshot checks), else read
-        whole, and its public part stored for the next one."""
+        into it while it is current (only the user's registration and deposit are read), else
+        read whole, and its public part stored for the next one."""
         room = self.hub.rooms.get(self.auction_id) if self.hub else None
         public = room.stored_snapshot() if room else None
         state = await database_sync_to_async(snapshot.personal_snapshot)(self.auction_id, self.user, public)
         if state is None:
             return None
-        seq, text, template = state
-        if template is not None and room is not None:
-            room.store_snapshot(seq, template)
+        seq, text, read = state
+        if read is not None and room is not None:
+            room.store_snapshot(read)
         return seq, [text]
 
     # --- from the client -------------------------------------------------------------------

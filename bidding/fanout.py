@@ -28,6 +28,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -38,6 +39,9 @@ from auctions.models import Auction, AuctionEvent
 from config import metrics
 
 from .protocol import event_text, frame_text
+
+if TYPE_CHECKING:  # snapshot imports the round's rules, which import the events, which import this
+    from .snapshot import Public
 
 logger = logging.getLogger(__name__)
 
@@ -63,21 +67,23 @@ class Room:
     flush_scheduled: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once subscribed with a base
     failed: bool = False
-    # The anonymous snapshot (seq, text, monotonic time read), shared by the room's watchers.
-    snapshot: tuple[int, str, float] | None = None
+    # The public snapshot shared by the room's joining sockets, and the monotonic time it was read.
+    snapshot: "tuple[Public, float] | None" = None
 
-    def stored_snapshot(self) -> tuple[int, str] | None:
-        """The stored anonymous snapshot (seq, template) while it is as new as what the room has
-        delivered (events up to last_seq went out before a joining socket joined, later ones
-        reach its buffer) and younger than SNAPSHOT_REUSE_SECONDS; else None."""
-        stored = self.snapshot
-        if stored is None or stored[0] != self.last_seq or time.monotonic() - stored[2] >= SNAPSHOT_REUSE_SECONDS:
+    def stored_snapshot(self) -> "Public | None":
+        """The stored public snapshot while it is as new as what the room has delivered (events
+        up to last_seq went out before a joining socket joined, later ones reach its buffer) and
+        younger than SNAPSHOT_REUSE_SECONDS; else None."""
+        if self.snapshot is None:
             return None
-        return stored[0], stored[1]
+        public, read_at = self.snapshot
+        if public.seq != self.last_seq or time.monotonic() - read_at >= SNAPSHOT_REUSE_SECONDS:
+            return None
+        return public
 
-    def store_snapshot(self, seq: int, template: str) -> None:
-        if self.snapshot is None or self.snapshot[0] <= seq:
-            self.snapshot = (seq, template, time.monotonic())
+    def store_snapshot(self, public: "Public") -> None:
+        if self.snapshot is None or self.snapshot[0].seq <= public.seq:
+            self.snapshot = (public, time.monotonic())
 
 
 class Hub:

@@ -2,6 +2,8 @@
 the connected user's own standing. Public data is bidder codes only, never names or ID numbers
 (BD3); only the `me` part is personal, and only to that user."""
 
+from dataclasses import dataclass
+
 from auctions import clock, rules
 from auctions.lifecycle import round_state
 from auctions.models import Auction, AuctionEvent
@@ -47,7 +49,7 @@ def build_snapshot(auction: Auction, user) -> dict:
             "round_label": auction.round_label,
         },
         "bids": [bid_item(bid) for bid in bids],
-        "me": _me(auction, state, user),
+        "me": _me(auction.pk, state, user),
     }
 
 
@@ -60,11 +62,11 @@ def bid_item(bid: Bid) -> dict:
     }
 
 
-def _me(auction: Auction, state: rules.AuctionState, user) -> dict | None:
+def _me(auction_id: int, state: rules.AuctionState, user) -> dict | None:
     """The user's own standing; `reason` is the error code a bid would get now, or None."""
     if not user or not user.is_authenticated:
         return None
-    registration = Registration.objects.filter(auction=auction, user=user).first()
+    registration = Registration.objects.filter(auction_id=auction_id, user=user).first()
     if registration is None:
         minimum = rules.minimum_bid(state, rules.BidderState(0, None, False))
         return {
@@ -105,31 +107,41 @@ def socket_state(auction_id: int, user, since: int | None) -> tuple[int, list[st
     return current, [dumps(build_snapshot(auction, user))]
 
 
-def personal_snapshot(auction_id: int, user, public: tuple[int, str] | None) -> tuple[int, str, str | None] | None:
-    """A signed-in socket's snapshot on connect: (seq, text, the public template read on the way or
-    None), or None for no such public round. `public` is the room's stored anonymous snapshot
-    (seq, template): while the round is still at that seq, only the user's own `me` part is read
-    and set into it, instead of reading and rendering the round's recent bids again for every
-    bidder who connects."""
+@dataclass(frozen=True)
+class Public:
+    """A round's public snapshot kept for the next sockets that connect (bidding/fanout.py `Room`):
+    its seq, its text with SERVER_TIME_MARK and NO_ME to fill in, and the rule state it shows,
+    from which a signed-in user's `me` is worked out without reading the round again."""
+
+    seq: int
+    template: str
+    state: rules.AuctionState
+
+
+def personal_snapshot(auction_id: int, user, public: Public | None) -> tuple[int, str, Public | None] | None:
+    """A signed-in socket's snapshot on connect: (seq, text, the public snapshot read on the way or
+    None), or None for no such public round. With `public` (the room's, current up to the events
+    it has delivered) only the user's own `me` is read and set into it, instead of reading and
+    rendering the round and its recent bids again for every bidder who connects."""
+    if public is not None:
+        me = dumps(_me(auction_id, public.state, user))
+        return public.seq, with_server_time(public.template).replace(f'"me":{NO_ME}', f'"me":{me}', 1), None
     auction = load_public_round(auction_id)
     if auction is None:
         return None
-    if public is not None and public[0] == auction.event_seq:
-        me = dumps(_me(auction, round_state(auction), user))
-        return auction.event_seq, with_server_time(public[1]).replace(f'"me":{NO_ME}', f'"me":{me}', 1), None
     frame = build_snapshot(auction, user)
     text = dumps(frame)
     frame["me"], frame["server_time"] = None, SERVER_TIME_MARK
-    return auction.event_seq, text, dumps(frame)
+    return auction.event_seq, text, Public(auction.event_seq, dumps(frame), round_state(auction))
 
 
 NO_ME = "null"  # `me` of a stored public snapshot (JSON); never inside a string there, which escapes quotes
 SERVER_TIME_MARK = "@@server_time@@"  # where a stored anonymous snapshot takes the time it is sent
 
 
-def anonymous_snapshot(auction_id: int) -> tuple[int, str] | None:
-    """The snapshot an anonymous watcher gets, as (seq, text with SERVER_TIME_MARK for the time),
-    or None for no such public round. Public state changes only with an event, so the text holds
+def anonymous_snapshot(auction_id: int) -> Public | None:
+    """The snapshot an anonymous watcher gets (its text with SERVER_TIME_MARK for the time), or
+    None for no such public round. Public state changes only with an event, so the text holds
     for every anonymous watcher until the round's next event (bidding/consumers.py keeps one per
     round and process)."""
     auction = load_public_round(auction_id)
@@ -137,7 +149,7 @@ def anonymous_snapshot(auction_id: int) -> tuple[int, str] | None:
         return None
     frame = build_snapshot(auction, None)
     frame["server_time"] = SERVER_TIME_MARK
-    return auction.event_seq, dumps(frame)
+    return Public(auction.event_seq, dumps(frame), round_state(auction))
 
 
 def with_server_time(template: str) -> str:

@@ -65,18 +65,19 @@ async def _bidder_snapshot(auction_id: int, user) -> dict:
 
 def test_a_bidder_gets_the_rooms_public_snapshot_with_their_own_standing(live_auction, alice, monkeypatch):
     """While the round has not moved on, a signed-in connect reads only its own `me` and sets it
-    into the public snapshot the room keeps, instead of reading the round's bids again."""
+    into the public snapshot the room keeps, instead of reading the round and its bids again."""
     whole = snapshot.build_snapshot(Auction.objects.get(pk=live_auction.pk), alice)
 
     async def scenario():
         watcher = await _watcher(live_auction.pk)  # the room stores the public snapshot
         monkeypatch.setattr(snapshot, "build_snapshot", refuse)
+        monkeypatch.setattr(snapshot, "load_public_round", refuse)
         frame = await _bidder_snapshot(live_auction.pk, alice)
         await watcher.disconnect()
         return frame
 
     def refuse(*args):
-        raise AssertionError("read the whole snapshot again")
+        raise AssertionError("read the round again")
 
     frame = run_async(scenario)
     assert frame["me"]["code"] and frame["me"] == whole["me"]
@@ -101,3 +102,30 @@ def test_a_bidder_reads_the_whole_snapshot_once_the_round_has_moved_on(live_auct
     assert frame["auction"]["bid_count"] == 1 and [b["code"] for b in frame["bids"]] == [dave_code]
     assert frame["auction"]["leader_code"] == dave_code
     assert frame["me"]["leading"] is False and frame["me"]["code"] != dave_code
+
+
+def test_the_leader_learns_it_leads_from_the_rooms_stored_snapshot(live_auction, alice, monkeypatch):
+    """`me` is worked out from the rule state stored with the public snapshot: the leader is told
+    it leads and what it may bid next, as a read of the round would tell it."""
+    dave = bidder(live_auction, "dave")
+
+    async def scenario():
+        watcher = await _watcher(live_auction.pk)
+        await database_sync_to_async(check_place_bid)(dave, live_auction.pk, "81000")
+        await watcher.receive_json_from(timeout=TIMEOUT)
+        await (await _watcher(live_auction.pk)).disconnect()  # stores the snapshot after the bid
+        whole = await database_sync_to_async(_whole)(dave)
+        monkeypatch.setattr(snapshot, "load_public_round", refuse)
+        frame = await _bidder_snapshot(live_auction.pk, dave)
+        await watcher.disconnect()
+        return frame, whole
+
+    def _whole(user):
+        return snapshot.build_snapshot(Auction.objects.get(pk=live_auction.pk), user)
+
+    def refuse(*args):
+        raise AssertionError("read the round again")
+
+    frame, whole = run_async(scenario)
+    assert frame["me"]["leading"] is True and frame["me"] == whole["me"]
+    assert frame["auction"] == whole["auction"] and frame["bids"] == whole["bids"]
