@@ -23,6 +23,7 @@ from lots.models import DisposalRecord, Party
 from payments import services as payments
 from payments.models import Deposit
 
+from . import bulk
 from .bidlog import bid_hash, genesis_hash
 from .errors import BidError, not_authenticated, not_found, not_registered
 from .events import record_event
@@ -276,8 +277,8 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
         if len(rows["bids"]) > placed_before:
             changed.append(auction)
     if changed:
-        Bid.objects.bulk_create(rows["bids"])
-        AuctionEvent.objects.bulk_create(rows["events"])
+        bulk.insert(rows["bids"])
+        bulk.insert(rows["events"])
         _save_rounds(changed)
     return outcomes
 

@@ -1,0 +1,45 @@
+"""The bid writer's bulk inserts (bidding/bulk.py): COPY on PostgreSQL, `bulk_create` elsewhere;
+both must store exactly what the ORM would and hand back the keys."""
+
+from datetime import timedelta
+
+import pytest
+
+from auctions import clock
+from auctions.models import AuctionEvent
+from bidding import bulk
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_are_stored_as_the_orm_stores_them_and_get_their_keys(lot):
+    auction = factories.make_auction(lot)
+    at = clock.now()
+    payloads = [
+        {"code": "甲0001", "amount": "81000.00", "note": 'quote " backslash \\ tab \t newline \n'},
+        {"nested": {"list": [1, 2.5, None, True]}, "empty": ""},
+    ]
+    rows = [
+        AuctionEvent(
+            auction_id=auction.pk, seq=seq, kind="bid", payload=payload, created_at=at + timedelta(seconds=seq)
+        )
+        for seq, payload in enumerate(payloads, start=1)
+    ]
+    bulk.insert(rows)
+    assert all(row.pk is not None and not row._state.adding for row in rows)
+    stored = {event.pk: event for event in AuctionEvent.objects.filter(auction=auction)}
+    assert sorted(stored) == sorted(row.pk for row in rows)
+    for row in rows:
+        assert (stored[row.pk].seq, stored[row.pk].payload, stored[row.pk].created_at) == (
+            row.seq,
+            row.payload,
+            row.created_at,
+        )
+    later = AuctionEvent.objects.create(auction=auction, seq=3, kind="bid", payload={}, created_at=at)
+    assert later.pk > max(row.pk for row in rows)  # the table's own sequence moved past the copied keys
+
+
+def test_nothing_to_insert_is_no_statement(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        bulk.insert([])
