@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -279,26 +279,8 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
     if changed:
         bulk.insert(rows["bids"])
         bulk.insert(rows["events"])
-        _save_rounds(changed)
+        bulk.save_fields(changed, AFTER_BID_FIELDS)
     return outcomes
-
-
-def _save_rounds(rounds: list[Auction]) -> None:
-    """Saves the rounds' AFTER_BID_FIELDS with one UPDATE statement sent for all of them at once
-    (executemany: psycopg pipelines it, SQLite loops in C). `bulk_update` builds a CASE per field
-    and round in Python, which cost a third of the writer's time under M2."""
-    fields = [Auction._meta.get_field(name) for name in AFTER_BID_FIELDS]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    table, key = quote(Auction._meta.db_table), quote(Auction._meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 (names from the model, values bound)
-    now = timezone.now()  # what `auto_now` sets on save
-    rows = []
-    for auction in rounds:
-        auction.updated_at = now
-        rows.append([field.get_db_prep_save(_value(auction, field), connection) for field in fields] + [auction.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def _decide_in_batch(auction, registrations, secured, placed, request, outcomes, index, rows) -> None:
@@ -326,15 +308,6 @@ def _decide_in_batch(auction, registrations, secured, placed, request, outcomes,
     outcomes[index] = do_place_bid(auction, registration, accepted, at, request.client_bid_id, rows=rows)
     if request.client_bid_id:
         placed[registration.pk, request.client_bid_id] = outcomes[index]
-
-
-def _value(instance, field):
-    """A field's value to store; a foreign key's from the object it holds, which may have been
-    given its id after it was assigned (a leading bid inserted with the batch)."""
-    if field.is_relation:
-        related = getattr(instance, field.name)
-        return None if related is None else related.pk
-    return getattr(instance, field.attname)
 
 
 AFTER_BID_FIELDS = [

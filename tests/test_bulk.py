@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from auctions import clock
-from auctions.models import AuctionEvent
+from auctions.models import Auction, AuctionEvent
 from bidding import bulk
 from tests import factories
 
@@ -43,3 +43,13 @@ def test_rows_are_stored_as_the_orm_stores_them_and_get_their_keys(lot):
 def test_nothing_to_insert_is_no_statement(django_assert_num_queries):
     with django_assert_num_queries(0):
         bulk.insert([])
+
+
+def test_saved_fields_are_stored_and_auto_now_takes_the_batch_time(lot):
+    first, second = factories.make_auction(lot), factories.make_auction(factories.make_lot(lot.case))
+    before = max(first.updated_at, second.updated_at)
+    first.bid_count, second.bid_count = 7, 9
+    bulk.save_fields([first, second], ["bid_count", "updated_at"])
+    stored = {a.pk: a for a in Auction.objects.filter(pk__in=[first.pk, second.pk])}
+    assert (stored[first.pk].bid_count, stored[second.pk].bid_count) == (7, 9)
+    assert stored[first.pk].updated_at == stored[second.pk].updated_at == first.updated_at > before
