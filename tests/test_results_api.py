@@ -1,9 +1,11 @@
 """Court API for results: the cursor-paginated results and disposal-step feeds (stable order,
 opaque cursor, bad cursor 422), the masked confirmation, the delivery record, webhook endpoints."""
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 
 from auctions import clock, rules
 from lots import services
@@ -64,6 +66,13 @@ def test_results_feed_pages_in_a_stable_order_with_an_opaque_cursor(api, three_c
         empty = api.get(f"/results?cursor={second['next_cursor']}").json()
         assert empty["items"] == [] and empty["next_cursor"] == second["next_cursor"]
         assert api.get("/results?limit=2").json() == first  # the same pages again
+
+
+def test_a_position_has_one_cursor_whenever_it_is_asked_for(court, monkeypatch):
+    first = court_feed.encode_cursor("results", court, 4)
+    monkeypatch.setattr(signing.time, "time", lambda: time.time() + 3600)
+    assert court_feed.encode_cursor("results", court, 4) == first
+    assert court_feed.decode_cursor("results", court, first) == 4
 
 
 def test_results_feed_waits_for_steps_to_settle(api, three_closed):
