@@ -239,7 +239,8 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
         return outcomes
     users = {batches[a][i].user.pk for a, indexes in todo.items() for i in indexes}
     registrations: dict[int, dict[int, Registration]] = {auction_id: {} for auction_id in todo}
-    for registration in Registration.objects.filter(auction_id__in=todo, user_id__in=users):
+    # `.order_by()`: the models' default orderings would join the rounds to sort rows nobody orders.
+    for registration in Registration.objects.filter(auction_id__in=todo, user_id__in=users).order_by():
         registrations[registration.auction_id][registration.user_id] = registration
     rounds = {auction.pk: auction for auction in lock_rounds(todo, statuses=Auction.PUBLIC_STATUSES)}
     if any(auction.kind == Auction.Kind.SALE for auction in rounds.values()):
@@ -254,7 +255,7 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
     placed = (
         {
             (bid.registration_id, bid.client_bid_id): bid
-            for bid in Bid.objects.filter(auction_id__in=rounds, client_bid_id__in=asked)
+            for bid in Bid.objects.filter(auction_id__in=rounds, client_bid_id__in=asked).order_by()
         }
         if asked
         else {}

@@ -416,6 +416,26 @@ def test_a_batch_over_several_rounds_costs_the_statements_of_one(auction, alice,
         assert bidlog.verify_round(round_) == []
 
 
+@pytest.mark.django_db
+def test_a_batchs_reads_neither_join_nor_sort(auction, alice, dave):
+    """The models' default orderings would join the rounds to sort the registrations and repeated
+    bids read under the lock; only the lock itself is ordered (ascending ids, no deadlock)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    at = auction.starts_at + timedelta(hours=1)
+    with CaptureQueriesContext(connection) as queries:
+        bids = [request(alice, "80000", "j1", at), request(dave, "81000", "j2", at)]
+        outcomes = services.place_bids(auction.pk, bids)
+    assert codes(outcomes) == ["ack", "ack"]
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 4  # registrations, the lock, deposits, repeated client ids
+    lock = [sql for sql in reads if sql.split(" FROM ")[1].startswith('"auctions_auction"')]
+    others = [sql for sql in reads if sql not in lock]
+    assert len(lock) == 1 and "ORDER BY" in lock[0]
+    assert not [sql for sql in others if "JOIN" in sql or "ORDER BY" in sql]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_event_loops_answers_come_with_one_wake_up_per_batch(auction, alice, dave):
     at = auction.starts_at + timedelta(hours=1)
