@@ -31,7 +31,7 @@ HOST = "127.0.0.1"
 GENERATORS = 2  # generator processes per kind: the 2-core machine's client side
 
 FULL = {
-    "m1": {"seats": 400, "rate": 1300, "count": 7800},
+    "m1": {"seats": 500, "rate": 1800, "count": 10800},
     "m2": {"auctions": 100, "seats": 6, "rate": 1800, "count": 10800},
     "m3a": {"watchers": 1000, "rate": 5, "count": 100},
     "m3b": {"watchers": 5000, "rate": 5, "count": 100},
