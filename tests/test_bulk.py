@@ -4,6 +4,7 @@ both must store exactly what the ORM would and hand back the keys."""
 from datetime import timedelta
 
 import pytest
+from django.utils.translation import gettext_lazy
 
 from auctions import clock
 from auctions.models import Auction, AuctionEvent
@@ -38,6 +39,13 @@ def test_rows_are_stored_as_the_orm_stores_them_and_get_their_keys(lot):
         )
     later = AuctionEvent.objects.create(auction=auction, seq=3, kind="bid", payload={}, created_at=at)
     assert later.pk > max(row.pk for row in rows)  # the table's own sequence moved past the copied keys
+
+
+def test_a_value_that_is_not_plain_is_prepared_by_its_field(lot):
+    auction = factories.make_auction(lot)
+    row = AuctionEvent(auction_id=auction.pk, seq=1, kind=gettext_lazy("bid"), payload={}, created_at=clock.now())
+    bulk.insert([row])  # a lazy string is cast by CharField.get_prep_value; as it is, it cannot be sent
+    assert AuctionEvent.objects.get(pk=row.pk).kind == "bid"
 
 
 def test_nothing_to_insert_is_no_statement(django_assert_num_queries):
