@@ -98,15 +98,28 @@ class Publisher:
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.pending = 0
+        self.waiting: list = []  # put, not yet taken by the loop; all of these under `idle`
+        self.woken = False  # a wake-up of the loop is on its way
+        self.pending = 0  # put, not yet published or dropped
         self.idle = threading.Condition()
+        self.ready = asyncio.Event()
         threading.Thread(target=self._run, name="event-publisher", daemon=True).start()
 
     def put(self, auction_id: int, seq: int, text: str) -> None:
+        """Queues one event. Only the first of the events put before the loop takes them wakes it:
+        a batch's commit puts one event per bid, and a wake-up is a system call."""
         with self.idle:
             self.pending += 1
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (auction_id, seq, text))
+            self.waiting.append((auction_id, seq, text))
+            if self.woken:
+                return
+            self.woken = True
+        self.loop.call_soon_threadsafe(self.ready.set)
+
+    def _take(self) -> list:
+        with self.idle:
+            taken, self.waiting, self.woken = self.waiting, [], False
+        return taken
 
     def flush(self, timeout: float = PUBLISH_TIMEOUT) -> bool:
         """Waits until everything put so far is published (or dropped); False on timeout."""
@@ -119,9 +132,9 @@ class Publisher:
 
     async def _publish_forever(self) -> None:
         while True:
-            taken = [await self.queue.get()]
-            while not self.queue.empty():
-                taken.append(self.queue.get_nowait())
+            await self.ready.wait()
+            self.ready.clear()
+            taken = self._take()
             rounds: dict[int, list] = {}
             for auction_id, seq, text in taken:
                 rounds.setdefault(auction_id, []).append([seq, text])
@@ -134,9 +147,7 @@ class Publisher:
                     )
             except Exception:
                 logger.exception("publishing events of auction %s failed", auction_id)
-                while not self.queue.empty():
-                    self.queue.get_nowait()
-                    done += 1
+                done += len(self._take())
             with self.idle:
                 self.pending -= done
                 self.idle.notify_all()
