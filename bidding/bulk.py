@@ -15,19 +15,19 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Model
 from django.utils import timezone
 
-# Fields whose value psycopg takes as the model holds it, when it is one of these plain types:
-# preparing those through the field (`pre_save`, `get_db_prep_save`) is several calls per value.
-_PLAIN_FIELDS = (
-    models.BooleanField,
-    models.CharField,
-    models.IntegerField,
-    models.PositiveIntegerField,
-    models.PositiveBigIntegerField,
-    models.BigIntegerField,
-    models.AutoField,
-    models.BigAutoField,
-)
-_PLAIN_VALUES = (str, int, bool, type(None))
+# Fields that store a value of this type as the model holds it (or None): such a value is copied
+# as it is, where preparing it through the field (`pre_save`, `get_db_prep_save`) is several
+# calls per value. Any other value (a lazy string, a bool in an integer field) is prepared.
+_PLAIN = {
+    models.BooleanField: bool,
+    models.CharField: str,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.BigIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
 
 
 def insert(objs: list[Model]) -> None:
@@ -66,14 +66,14 @@ def _value_of(field, db):
     def prepared(obj):
         return field.get_db_prep_save(field.pre_save(obj, True), db)
 
-    target = field.target_field if field.many_to_one else field
-    if type(target) not in _PLAIN_FIELDS:
+    plain_type = _PLAIN.get(type(field.target_field if field.many_to_one else field))
+    if plain_type is None:
         return prepared
     attname = field.attname
 
     def plain(obj):
         value = obj.__dict__[attname]
-        return value if type(value) in _PLAIN_VALUES else prepared(obj)
+        return value if value is None or type(value) is plain_type else prepared(obj)
 
     return plain
 

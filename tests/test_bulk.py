@@ -43,9 +43,11 @@ def test_rows_are_stored_as_the_orm_stores_them_and_get_their_keys(lot):
 
 def test_a_value_that_is_not_plain_is_prepared_by_its_field(lot):
     auction = factories.make_auction(lot)
-    row = AuctionEvent(auction_id=auction.pk, seq=1, kind=gettext_lazy("bid"), payload={}, created_at=clock.now())
-    bulk.insert([row])  # a lazy string is cast by CharField.get_prep_value; as it is, it cannot be sent
-    assert AuctionEvent.objects.get(pk=row.pk).kind == "bid"
+    lazy = AuctionEvent(auction_id=auction.pk, seq=2, kind=gettext_lazy("bid"), payload={}, created_at=clock.now())
+    boolean = AuctionEvent(auction_id=auction.pk, seq=True, kind="bid", payload={}, created_at=clock.now())
+    bulk.insert([lazy, boolean])  # as they are, a lazy string cannot be sent and True is no integer
+    assert AuctionEvent.objects.get(pk=lazy.pk).kind == "bid"
+    assert AuctionEvent.objects.get(pk=boolean.pk).seq == 1
 
 
 def test_nothing_to_insert_is_no_statement(django_assert_num_queries):
