@@ -11,7 +11,7 @@ copied as the model holds it. The statements go to psycopg's cursor under Django
 no COPY: they are not seen by Django's execute wrappers or its query log.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Model
 from django.utils import timezone
 
@@ -83,9 +83,10 @@ def save_fields(objs: list[Model], names: list[str]) -> None:
     all of them at once (executemany: psycopg pipelines it, SQLite loops in C). `bulk_update`
     builds a CASE per field and row in Python, which cost a third of the writer's time under M2.
     An `auto_now` field among them is set to the batch's one time, as `save` would set it."""
+    db = connections[DEFAULT_DB_ALIAS]
     meta = objs[0]._meta
     fields = [meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 (names from the model, values bound)
     now = timezone.now()
@@ -94,8 +95,8 @@ def save_fields(objs: list[Model], names: list[str]) -> None:
     for obj in objs:
         for field in stamped:
             setattr(obj, field.attname, now)
-        rows.append([field.get_db_prep_save(_value(obj, field), connection) for field in fields] + [obj.pk])
-    with connection.cursor() as cursor:
+        rows.append([field.get_db_prep_save(_value(obj, field), db) for field in fields] + [obj.pk])
+    with db.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 
