@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from bidding.services import known_registrations
 from tests import factories
 from tests.browser import browser  # noqa: F401  (fixture)
 from tests.disposable import disposable_cluster, disposable_services  # noqa: F401  (fixtures)
@@ -67,8 +68,10 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters are keyed by user id, and ids repeat from one test to the next."""
+    """Rate-limit counters and the bid writer's known registrations are keyed by ids, and ids
+    repeat from one test to the next."""
     cache.clear()
+    known_registrations.kept.clear()
 
 
 @pytest.fixture

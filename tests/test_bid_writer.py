@@ -436,6 +436,41 @@ def test_a_batchs_reads_neither_join_nor_sort(auction, alice, dave):
     assert not [sql for sql in others if "JOIN" in sql or "ORDER BY" in sql]
 
 
+@pytest.mark.django_db
+def test_a_batch_reads_only_the_registrations_it_has_not_met(auction, alice, dave, charlie):
+    """Registrations never change once made (`services.KnownRegistrations`): bidders met by an
+    earlier batch are not read again, and a bidder refused as unregistered is read again once
+    registered."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    at = auction.starts_at + timedelta(hours=1)
+
+    def registration_reads(bids) -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = services.place_bids(auction.pk, bids)
+        reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "bidding_registration"')]
+        return codes(outcomes), len(reads)
+
+    assert registration_reads([request(alice, "80000", "k1", at), request(dave, "81000", "k2", at)]) == (
+        ["ack", "ack"],
+        1,
+    )
+    assert registration_reads([request(alice, "82000", "k3", at), request(dave, "83000", "k4", at)]) == (
+        ["ack", "ack"],
+        0,
+    )
+    assert registration_reads([request(charlie, "84000", "k5", at)]) == (["not_registered"], 1)
+    factories.register(auction, charlie, secured=True)
+    assert registration_reads([request(charlie, "84000", "k6", at), request(alice, "85000", "k7", at)]) == (
+        ["ack", "ack"],
+        1,
+    )
+    assert Bid.objects.filter(auction=auction).values_list("registration__user__username", flat=True).last() == "alice"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_event_loops_answers_come_with_one_wake_up_per_batch(auction, alice, dave):
     at = auction.starts_at + timedelta(hours=1)
