@@ -57,7 +57,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         # LocaleMiddleware does not run for sockets: choose the language as it would, from the
         # language cookie or Accept-Language. The choice holds for this consumer's messages.
-        translation.activate(socket_language(self.scope))
+        self.language = socket_language(self.scope)
+        translation.activate(self.language)
         self.auction_id = self.scope["url_route"]["kwargs"]["auction_id"]
         self.user = self.scope.get("user")
         self.limiter = None  # made on the first message: most watchers never send one
@@ -179,7 +180,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 # The process's bid writer decides it (in a batch with whatever else is queued) and
                 # answers after commit. The answer is awaited apart, so this socket's next message
                 # is read, and timed, when it arrives, not when this bid is decided.
-                future = bid_in_this_turn(self.user, self.auction_id, message["amount"], client_bid_id, received_at)
+                future = bid_in_this_turn(
+                    self.user, self.auction_id, message["amount"], client_bid_id, received_at, self.language
+                )
                 self.answer_later(future, client_bid_id, received_at, arrived)
             elif message["type"] == "resync":
                 await self.sync()

@@ -46,10 +46,12 @@ def receive_time():
     return this_turn().received_at
 
 
-def bid_in_this_turn(user, auction_id: int, raw_amount, client_bid_id: str | None, received_at) -> asyncio.Future:
+def bid_in_this_turn(
+    user, auction_id: int, raw_amount, client_bid_id: str | None, received_at, language: str | None = None
+) -> asyncio.Future:
     """Queues a bid with the others of this turn; the future (this loop's) ends with its result or
-    refusal."""
+    refusal, worded in `language` (the socket's; by default the active one)."""
     future = asyncio.get_running_loop().create_future()
-    entry, _ = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at, future)
+    entry, _ = writer.prepare(user, auction_id, raw_amount, client_bid_id or "", received_at, future, language)
     this_turn().bids.append(entry)
     return future

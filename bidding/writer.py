@@ -226,12 +226,16 @@ def _signed_in(user) -> bool:
     return bool(user and user.is_authenticated)
 
 
-def prepare(user, auction_id: int, raw_amount, client_bid_id: str, received_at, future=None) -> tuple[tuple, object]:
+def prepare(
+    user, auction_id: int, raw_amount, client_bid_id: str, received_at, future=None, language: str | None = None
+) -> tuple[tuple, object]:
     """One bid as the writer's queue takes it, and the future of its answer: `future` (an event
     loop's, made in that loop) or a new `concurrent.futures.Future`. Refusal messages will be
-    worded in the language active here, the bidder's."""
+    worded in `language`, the bidder's, or else the language active here. (A socket passes its
+    own: asking the active language of a coroutine costs a context-local lookup per bid.)"""
     future = Future() if future is None else future
-    request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, translation.get_language())
+    language = language or translation.get_language()
+    request = services.BidRequest(user, raw_amount, client_bid_id or "", received_at, language)
     return (auction_id, request, future), future
 
 

@@ -218,6 +218,23 @@ def test_bad_input_gets_a_typed_error_and_the_socket_stays_open(auction, alice, 
     assert auction.bid_count == 0 and auction.event_seq == 0
 
 
+@pytest.mark.parametrize(("language", "cjk"), [("en", False), ("zh-hans", True)])
+def test_a_refusal_is_worded_in_the_sockets_language(auction, alice, language, cjk):
+    async def scenario():
+        communicator = socket(auction.pk, alice)
+        communicator.scope["cookies"] = {"django_language": language}
+        assert (await communicator.connect(timeout=TIMEOUT))[0]
+        await communicator.receive_json_from(timeout=TIMEOUT)  # the snapshot
+        await communicator.send_to(text_data=bid_message("79000"))
+        error = await communicator.receive_json_from(timeout=TIMEOUT)
+        await communicator.disconnect()
+        return error
+
+    error = run_async(scenario)
+    assert error["code"] == "too_low"
+    assert any("\u4e00" <= char <= "\u9fff" for char in error["message"]) is cjk, error["message"]
+
+
 def test_binary_frames_are_read_like_text(auction, alice):
     async def scenario():
         communicator, _ = await connected(auction.pk, alice)
