@@ -1,5 +1,5 @@
-"""The bid writer's bulk inserts (bidding/bulk.py): COPY on PostgreSQL, `bulk_create` elsewhere;
-both must store exactly what the ORM would and hand back the keys."""
+"""The bid writer's bulk inserts (bidding/bulk.py): COPY on PostgreSQL, multi-row INSERT … RETURNING
+on SQLite; both must store exactly what the ORM would and hand back the keys."""
 
 from datetime import timedelta
 
@@ -48,6 +48,20 @@ def test_a_value_that_is_not_plain_is_prepared_by_its_field(lot):
     bulk.insert([lazy, boolean])  # as they are, a lazy string cannot be sent and True is no integer
     assert AuctionEvent.objects.get(pk=lazy.pk).kind == "bid"
     assert AuctionEvent.objects.get(pk=boolean.pk).seq == 1
+
+
+def test_rows_beyond_one_statement_go_in_several_and_keep_their_keys(lot, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(type(connection.ops), "bulk_batch_size", lambda self, fields, objs: 2)
+    auction = factories.make_auction(lot)
+    rows = [
+        AuctionEvent(auction_id=auction.pk, seq=seq, kind="bid", payload={"n": seq}, created_at=clock.now())
+        for seq in range(1, 6)
+    ]
+    bulk.insert(rows)
+    stored = dict(AuctionEvent.objects.filter(auction=auction).values_list("pk", "payload"))
+    assert [stored[row.pk] for row in rows] == [{"n": seq} for seq in range(1, 6)]
 
 
 def test_nothing_to_insert_is_no_statement(django_assert_num_queries):
