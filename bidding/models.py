@@ -47,6 +47,17 @@ class PriorityRight(models.Model):
         ]
 
 
+class RegistrationQuerySet(models.QuerySet):
+    """A registration is kept as it was made: the bid writer keeps the registrations it has read
+    (`services.KnownRegistrations`), and bids and deposits refer to it."""
+
+    def delete(self):
+        raise PermissionError("A registration is kept as it was made: registrations are never deleted.")
+
+    def update(self, **kwargs):
+        raise PermissionError("A registration is kept as it was made: registrations are never changed.")
+
+
 class Registration(models.Model):
     """A bidder's registration for one round, with its public bidder code (BD3)."""
 
@@ -57,6 +68,8 @@ class Registration(models.Model):
     is_applicant = models.BooleanField(_("申请执行人"), default=False)
     terms_accepted_at = models.DateTimeField(_("接受竞买须知时间"))
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["auction", "id"]

@@ -471,6 +471,18 @@ def test_a_batch_reads_only_the_registrations_it_has_not_met(auction, alice, dav
     assert Bid.objects.filter(auction=auction).values_list("registration__user__username", flat=True).last() == "alice"
 
 
+@pytest.mark.django_db
+def test_a_registration_cannot_be_changed_or_deleted_behind_the_writers_back(auction, alice):
+    from bidding.models import Registration
+
+    registrations = Registration.objects.filter(auction=auction, user=alice)
+    with pytest.raises(PermissionError):
+        registrations.update(priority_rank=1)
+    with pytest.raises(PermissionError):
+        registrations.delete()
+    assert registrations.get().priority_rank is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_event_loops_answers_come_with_one_wake_up_per_batch(auction, alice, dave):
     at = auction.starts_at + timedelta(hours=1)
