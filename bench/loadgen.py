@@ -29,8 +29,8 @@ from bench.httpclient import HttpConnection
 from bench.rawws import open_watcher
 
 CONNECT_CONCURRENCY = 50  # handshakes in flight per worker: daphne refuses a socket not accepted in 5 s
-EVENTS_FRAME = b'{"type":"events",'  # how a frame of several events begins (bidding.protocol.frame_text)
 CONNECT_ATTEMPTS = 5  # before the measured part a watcher reconnects, as the page does
+EVENTS_FRAME = b'{"type":"events",'  # how a frame of several events begins (bidding.protocol.frame_text)
 
 
 def run(kind: str, spec: dict, start, ready, control) -> dict:

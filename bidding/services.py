@@ -285,10 +285,10 @@ def _place_bids_on_rounds(batches: dict[int, list[BidRequest]]) -> dict[int, lis
 class KnownRegistrations:
     """The registrations the bid writer has read, by round and user. A registration does not change
     once it is made (`RegistrationQuerySet` refuses to update or delete one; the admin shows them
-    read-only), so a batch
-    reads only the bidders it has not met before: under M1, reading each batch's hundreds of
-    registrations again took a fifth of the writer's time (docs/benchmarks.md). Only registrations
-    found are kept: a bidder who registers later is read then."""
+    read-only), so a batch reads only the bidders it has not met before: under M1, reading each
+    batch's hundreds of registrations again took a fifth of the writer's time
+    (docs/benchmarks.md). Only registrations found are kept: a bidder who registers later is read
+    then."""
 
     LIMIT = 50_000  # registrations kept; past it, the next read starts from empty
 
