@@ -10,8 +10,9 @@ samples under embedded M2.
 
 Values are prepared by each field (`pre_save`, `get_db_prep_save`), as the ORM prepares them,
 except a plain value (text, a number, a boolean) of a field that stores it as it is: that is
-copied as the model holds it. The statements go to psycopg's cursor under Django's, which has
-no COPY: they are not seen by Django's execute wrappers or its query log.
+copied as the model holds it. On PostgreSQL the statements go to psycopg's cursor under
+Django's, which has no COPY: they are not seen by Django's execute wrappers or its query log.
+SQLite's go through Django's cursor, as any query does.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
