@@ -43,6 +43,9 @@ class BidError(Exception):
         super().__init__(str(message))
         self.code, self.message, self.rule, self.data = code, message, rule, data
 
+    def __reduce__(self):  # pickled by the writer process (bidding/writer_process.py)
+        return (_rebuild, (self.code, self.message, self.rule, self.data))
+
     @classmethod
     def from_refusal(cls, refusal: BidRefused) -> "BidError":
         return cls(str(refusal.code), refusal.message, refusal.rule, **refusal.params)
@@ -62,6 +65,10 @@ class BidError(Exception):
             "client_bid_id": client_bid_id,
             "data": {key: str(value) for key, value in self.data.items()},
         }
+
+
+def _rebuild(code: str, message, rule: str | None, data: dict) -> BidError:
+    return BidError(code, message, rule, **data)
 
 
 def bad_message(reason) -> BidError:

@@ -23,6 +23,7 @@ import threading
 import time
 from concurrent.futures import Future, InvalidStateError
 
+from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
@@ -40,6 +41,8 @@ SQLITE_PAUSE = 0.02  # seconds at least between two batches on SQLite (embedded 
 
 
 class BidWriter:
+    thread_name = "bid-writer"
+
     def __init__(self):
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -62,33 +65,38 @@ class BidWriter:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="bid-writer", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
                 self._thread.start()
+
+    def start(self) -> None:
+        """Starts the writer now rather than at the first bid."""
+        self._ensure_thread()
+
+    def _take(self) -> list | None:
+        """What has queued up (at least one bid, at most MAX_BATCH and the bids received with
+        them), or None after IDLE_CLOSE seconds without a bid."""
+        try:
+            batch = list(self.queue.get(timeout=IDLE_CLOSE))
+        except queue.Empty:
+            return None
+        while len(batch) < MAX_BATCH:
+            try:
+                batch += self.queue.get_nowait()
+            except queue.Empty:
+                break
+        return batch
 
     def _run(self) -> None:
         while True:
-            try:
-                batch = list(self.queue.get(timeout=IDLE_CLOSE))
-            except queue.Empty:
+            batch = self._take()
+            if batch is None:
                 # Idle: the connection goes back to the pool (or is closed), as a request's would.
                 # While bids keep coming it is kept: waiting for the pool between batches, behind
                 # the HTTP threads' session lookups, would stall every round's bids.
                 connection.close()
                 continue
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch += self.queue.get_nowait()
-                except queue.Empty:
-                    break
-            self.answers = Answers()
             started = time.monotonic()
-            try:
-                self._decide_batch(batch)
-            except BaseException as error:  # never leave a bidder waiting for an answer
-                logger.exception("bid writer: deciding a batch of %s bids failed", len(batch))
-                self.answers.give_missing(batch, error)
-            finally:
-                self.answers.hand_over()
+            self.decide(batch)
             if connection.vendor == "sqlite":
                 # SQLite has one write lock per file and no queue for it: a writer that takes it
                 # again at once starves the other processes (the clock worker could not close
@@ -97,6 +105,20 @@ class BidWriter:
                 # retries every 100 ms at most (SQLite's busy handler), so it finds it free soon.
                 # Bids queued meanwhile join the next batch.
                 time.sleep(max(SQLITE_PAUSE, time.monotonic() - started))
+
+    def new_answers(self) -> "Answers":
+        return Answers()
+
+    def decide(self, batch: list) -> None:
+        """Decides a batch of (round id, `services.BidRequest`, future) and hands over every answer."""
+        self.answers = self.new_answers()
+        try:
+            self._decide_batch(batch)
+        except BaseException as error:  # never leave a bidder waiting for an answer
+            logger.exception("bid writer: deciding a batch of %s bids failed", len(batch))
+            self.answers.give_missing(batch, error)
+        finally:
+            self.answers.hand_over()
 
     def _decide_batch(self, batch: list) -> None:
         """Rate limits for the whole batch in one round trip, then every round's bids in one
@@ -127,9 +149,8 @@ class BidWriter:
             for auction_id, items in groups.items():
                 self._decide(auction_id, items)
             return
-        metrics.BID_COMMIT.observe(time.perf_counter() - started)
+        self.answers.measure(time.perf_counter() - started, [len(items) for items in groups.values()])
         for auction_id, items in groups.items():
-            metrics.BID_BATCH.observe(len(items))
             self._answer(items, outcomes[auction_id])
 
     def _answer(self, items: list, outcomes: list) -> None:
@@ -148,8 +169,7 @@ class BidWriter:
                 connection.close()  # whatever broke the batch may have broken the connection
             self._one_by_one(auction_id, items)
             return
-        metrics.BID_COMMIT.observe(time.perf_counter() - started)
-        metrics.BID_BATCH.observe(len(items))
+        self.answers.measure(time.perf_counter() - started, [len(items)])
         self._answer(items, outcomes)
 
     def _one_by_one(self, auction_id: int, items: list) -> None:
@@ -171,7 +191,7 @@ class BidWriter:
                 if not isinstance(error, BidError):
                     connection.close()
                 continue
-            metrics.BID_COMMIT.observe(time.perf_counter() - started)
+            self.answers.measure(time.perf_counter() - started, [])
             self.answers.give(future, result)
 
 
@@ -192,6 +212,10 @@ class Answers:
         else:
             _resolve(future, outcome)
 
+    def measure(self, commit_seconds: float, batch_sizes: list[int]) -> None:
+        """One transaction of the batch: how long it took and how many bids each round had in it."""
+        observe(commit_seconds, batch_sizes)
+
     def give_missing(self, batch: list, error: BaseException) -> None:
         for _auction_id, _request, future in batch:
             if id(future) not in self.given:
@@ -202,6 +226,12 @@ class Answers:
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits there
                 loop.call_soon_threadsafe(_settle, outcomes)
         self.by_loop = {}
+
+
+def observe(commit_seconds: float, batch_sizes: list[int]) -> None:
+    metrics.BID_COMMIT.observe(commit_seconds)
+    for size in batch_sizes:
+        metrics.BID_BATCH.observe(size)
 
 
 def _settle(outcomes: list) -> None:
@@ -239,12 +269,30 @@ def prepare(
     return (auction_id, request, future), future
 
 
-_writer = BidWriter()
+_writer: BidWriter | None = None
+_writer_lock = threading.Lock()
+
+
+def the_writer() -> BidWriter:
+    """This process's bid writer, as `settings.BID_WRITER` says: a thread of this process, or a
+    process of its own (bidding/writer_process.py)."""
+    global _writer
+    if _writer is not None:
+        return _writer
+    with _writer_lock:
+        if _writer is None:
+            if settings.BID_WRITER == "process":
+                from .writer_process import WriterProcess
+
+                _writer = WriterProcess()
+            else:
+                _writer = BidWriter()
+        return _writer
 
 
 def submit(user, auction_id: int, raw_amount, client_bid_id: str, received_at) -> Future:
-    return _writer.submit(user, auction_id, raw_amount, client_bid_id, received_at)
+    return the_writer().submit(user, auction_id, raw_amount, client_bid_id, received_at)
 
 
 def submit_together(entries: list) -> None:
-    _writer.submit_together(entries)
+    the_writer().submit_together(entries)

@@ -25,3 +25,7 @@ application = ProtocolTypeRouter(
 from auctions.outage import start_web_heartbeat  # noqa: E402
 
 start_web_heartbeat()  # FA7: under daphne, tells the clock worker that bids can be accepted
+
+from bidding.writer import the_writer  # noqa: E402
+
+the_writer().start()  # a writer process takes a second to start: started with the server, not at the first bid

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.logging import logging_config
@@ -159,6 +160,14 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Where each daphne process decides its bids (bidding/writer.py): "thread", a thread of its own, or
+# "process", a writer process of its own (bidding/writer_process.py), which keeps the process's
+# event loop clear of the writer's work under load. The writer process publishes its events
+# through Redis, so "process" needs REDIS_URL.
+BID_WRITER = os.environ.get("BID_WRITER", "process" if REDIS_URL else "thread")
+if BID_WRITER not in {"thread", "process"} or (BID_WRITER == "process" and not REDIS_URL):
+    raise ImproperlyConfigured('BID_WRITER must be "thread", or "process" with REDIS_URL set')
 
 # --- Background tasks -----------------------------------------------------------------------
 # Notifications and court webhooks are huey tasks with retries; `manage.py run_huey` is the worker.

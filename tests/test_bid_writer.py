@@ -299,7 +299,7 @@ def test_metrics_count_the_writers_commits_and_batches(auction, alice):
 
 
 def test_the_writer_thread_is_one_per_process():
-    writer._writer._ensure_thread()
+    writer.the_writer().start()
     names = [t.name for t in threading.enumerate() if t.name == "bid-writer"]
     assert names == ["bid-writer"]
 
