@@ -30,6 +30,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def family_cpu_seconds(pid: int) -> float:
+    """`cpu_seconds` of a process and of its children: a daphne process and its writer process."""
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listing:
+            children += [int(child) for child in listing.read().split()]
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children)
+
+
 class Servers(LiveProcesses):
     """The processes of one scenario; `stop()` ends each of them by its own id."""
 
