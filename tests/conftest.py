@@ -128,5 +128,12 @@ def bob(live_auction):
 
 
 @pytest.fixture
+def dave(live_auction):
+    user = factories.make_bidder("dave", "戴夫")
+    factories.register(live_auction, user, secured=True)
+    return user
+
+
+@pytest.fixture
 def charlie(db):
     return factories.make_bidder("charlie", "查理")

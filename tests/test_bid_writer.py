@@ -26,7 +26,7 @@ from bidding.errors import BidError
 from bidding.models import Bid
 from bidding.protocol import to_millis
 from bidding.ratelimit import check_bid_rates
-from tests.test_bidding_support import bidder, run_async
+from tests.test_bidding_support import run_async
 
 TIMEOUT = 5
 
@@ -34,11 +34,6 @@ TIMEOUT = 5
 @pytest.fixture
 def auction(live_auction):
     return live_auction  # ¥80,000 start, ¥1,000 steps, live, ends in 24 h
-
-
-@pytest.fixture
-def dave(auction):
-    return bidder(auction, "dave")
 
 
 def request(user, amount, client_bid_id="", at=None):

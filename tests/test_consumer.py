@@ -24,7 +24,6 @@ from bidding.routing import websocket_urlpatterns
 from bidding.services import check_place_bid
 from tests import factories
 from tests.test_bidding_support import (
-    bidder,
     run_async,
 )
 
@@ -35,11 +34,6 @@ TIMEOUT = 3
 @pytest.fixture
 def auction(live_auction):
     return live_auction  # live for an hour, ends in 24 h; ¥80,000 + ¥1,000 steps
-
-
-@pytest.fixture
-def dave(auction):
-    return bidder(auction, "dave")
 
 
 def socket(auction_id: int, user=None, query: str = "") -> WebsocketCommunicator:

@@ -3,7 +3,7 @@ default with Redis): bids cross to a real writer process and their answers come 
 commit, refusals keep their code, rule and language, the writer's metrics reach the daphne
 process, and a writer process that dies answers what it held "unavailable" and is replaced.
 
-Personas: alice and dave (registered, deposit secured), bob (registered, no deposit), charlie
+Personas (tests/conftest.py): alice and dave (registered, deposit secured), bob (registered, no deposit), charlie
 (outsider)."""
 
 import asyncio
@@ -24,19 +24,9 @@ from bidding import services, writer
 from bidding.errors import BidError, not_registered
 from bidding.models import Bid
 from bidding.writer_process import WriterProcess, portable
-from tests.test_bidding_support import bidder, run_async
+from tests.test_bidding_support import run_async
 
 TIMEOUT = 30  # the first bid waits for the writer process to start Django
-
-
-@pytest.fixture
-def auction(live_auction):
-    return live_auction  # ¥80,000 start, ¥1,000 steps, live, ends in 24 h
-
-
-@pytest.fixture
-def dave(auction):
-    return bidder(auction, "dave")
 
 
 @pytest.fixture
@@ -62,16 +52,16 @@ def commits_counted() -> float:
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_bids_decided_by_the_writer_process_are_answered_after_commit(
-    process_writer, auction, alice, dave, bob, charlie
+    process_writer, live_auction, alice, dave, bob, charlie
 ):
-    at = auction.starts_at + timedelta(hours=1)
+    at = live_auction.starts_at + timedelta(hours=1)
     commits = commits_counted()
     futures = [
-        process_writer.submit(alice, auction.pk, "80000", "p1", at),
-        process_writer.submit(dave, auction.pk, "81000", "p2", at + timedelta(milliseconds=1)),
-        process_writer.submit(bob, auction.pk, "82000", "p3", at + timedelta(milliseconds=2)),  # BD1
-        process_writer.submit(charlie, auction.pk, "82000", "p4", at + timedelta(milliseconds=3)),  # BD3
-        process_writer.submit(AnonymousUser(), auction.pk, "82000", "p5", at + timedelta(milliseconds=4)),
+        process_writer.submit(alice, live_auction.pk, "80000", "p1", at),
+        process_writer.submit(dave, live_auction.pk, "81000", "p2", at + timedelta(milliseconds=1)),
+        process_writer.submit(bob, live_auction.pk, "82000", "p3", at + timedelta(milliseconds=2)),  # BD1
+        process_writer.submit(charlie, live_auction.pk, "82000", "p4", at + timedelta(milliseconds=3)),  # BD3
+        process_writer.submit(AnonymousUser(), live_auction.pk, "82000", "p5", at + timedelta(milliseconds=4)),
     ]
     outcomes = [outcome(future) for future in futures]
     assert [o.bid_seq if isinstance(o, services.BidResult) else o.code for o in outcomes] == [
@@ -83,20 +73,20 @@ def test_bids_decided_by_the_writer_process_are_answered_after_commit(
     ]
     assert outcomes[2].rule == "BD1"
     assert process_writer.child.process.pid != os.getpid()
-    stored = list(Bid.objects.filter(auction=auction).order_by("seq").values_list("client_bid_id", flat=True))
+    stored = list(Bid.objects.filter(auction=live_auction).order_by("seq").values_list("client_bid_id", flat=True))
     assert stored == ["p1", "p2"]
     assert commits_counted() > commits  # the writer process's metrics are observed here
 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_writer_process_words_a_refusal_in_the_bidders_language(process_writer, auction, alice, dave):
-    at = auction.starts_at + timedelta(hours=1)
-    process_writer.submit(alice, auction.pk, "80000", "l1", at).result(timeout=TIMEOUT)
+def test_the_writer_process_words_a_refusal_in_the_bidders_language(process_writer, live_auction, alice, dave):
+    at = live_auction.starts_at + timedelta(hours=1)
+    process_writer.submit(alice, live_auction.pk, "80000", "l1", at).result(timeout=TIMEOUT)
 
     async def too_low_in(language):
         future = asyncio.get_running_loop().create_future()
-        entry, _ = writer.prepare(dave, auction.pk, "80000", "", at + timedelta(seconds=1), future, language)
+        entry, _ = writer.prepare(dave, live_auction.pk, "80000", "", at + timedelta(seconds=1), future, language)
         process_writer.submit_together([entry])
         try:
             await future
@@ -110,20 +100,20 @@ def test_the_writer_process_words_a_refusal_in_the_bidders_language(process_writ
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_bids_held_by_a_writer_process_that_dies_are_unavailable_and_the_next_gets_a_new_one(
-    process_writer, auction, alice, dave
+    process_writer, live_auction, alice, dave
 ):
-    at = auction.starts_at + timedelta(hours=1)
-    process_writer.submit(alice, auction.pk, "80000", "d1", at).result(timeout=TIMEOUT)
+    at = live_auction.starts_at + timedelta(hours=1)
+    process_writer.submit(alice, live_auction.pk, "80000", "d1", at).result(timeout=TIMEOUT)
     first = process_writer.child
     first.process.send_signal(signal.SIGSTOP)  # it holds the next bid without deciding it
-    held = process_writer.submit(dave, auction.pk, "81000", "d2", at + timedelta(milliseconds=1))
+    held = process_writer.submit(dave, live_auction.pk, "81000", "d2", at + timedelta(milliseconds=1))
     deadline = time.monotonic() + TIMEOUT
     while first.waiting == {} and time.monotonic() < deadline:
         time.sleep(0.01)
     first.process.kill()
     error = outcome(held)
     assert (error.code, error.rule) == ("unavailable", "FA7")
-    again = process_writer.submit(dave, auction.pk, "81000", "d2", at + timedelta(milliseconds=2))
+    again = process_writer.submit(dave, live_auction.pk, "81000", "d2", at + timedelta(milliseconds=2))
     assert outcome(again).bid_seq == 2
     assert process_writer.child is not first and process_writer.child.process.pid != first.process.pid
 
