@@ -1,4 +1,6 @@
 """This process's bid writer: one thread that decides every bid the process receives, in batches.
+With `BID_WRITER=process` (the default with Redis) that thread runs in a writer process of this
+process's own, and here a thread forwards the batches to it (bidding/writer_process.py).
 
 Why (docs/benchmarks.md, "What each change bought"): a round's bids serialise on its row lock, so
 a hot round takes bids at the rate of its transactions. Deciding each bid in the thread that
