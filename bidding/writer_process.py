@@ -26,11 +26,14 @@ import time
 from multiprocessing.connection import Connection
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from auctions.outage import UNAVAILABLE
 
 from .errors import BidError, unavailable
+from .services import BidRequest
 from .writer import Answers, BidWriter, observe
 
 logger = logging.getLogger(__name__)
@@ -161,7 +164,7 @@ class PipeAnswers(Answers):
         self.outcomes: list = []
         self.measures: list = []
 
-    def give(self, future, outcome) -> None:
+    def give(self, future, outcome) -> None:  # here a bid's "future" is its token
         self.given.add(id(future))
         self.outcomes.append((future, portable(outcome)))
 
@@ -194,11 +197,6 @@ def portable(outcome):
 
 def serve(pipe: Connection) -> None:
     """Decides the bids that come over `pipe` until the daphne process closes it."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import AnonymousUser
-
-    from .services import BidRequest
-
     User = get_user_model()
     writer = PipeWriter(pipe)
     while True:
