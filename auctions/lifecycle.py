@@ -42,14 +42,18 @@ def lock_round(auction_id: int, *, statuses=None, skip_locked: bool = False) -> 
 def lock_rounds(auction_ids, *, statuses=None) -> list[Auction]:
     """Several round rows locked as `lock_round` locks one, by one statement that takes the locks
     in ascending id order: the order every writer of several rounds uses, so two cannot deadlock.
-    Rounds missing or not in `statuses` are left out."""
-    return list(_lockable(statuses, skip_locked=False).filter(pk__in=auction_ids).order_by("pk"))
-
-
-def _lockable(statuses, skip_locked: bool):
-    rounds = Auction.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
-        "lot__case", "leading_bid__registration"
+    Rounds missing or not in `statuses` are left out. Only the leader is joined: the bid writer's
+    batches lock up to hundreds of rounds, and a round's lot and case are read only when a step
+    is recorded (`record_step`: an extension, or a round the clock has not opened yet)."""
+    return list(
+        _lockable(statuses, skip_locked=False, related=("leading_bid__registration",))
+        .filter(pk__in=auction_ids)
+        .order_by("pk")
     )
+
+
+def _lockable(statuses, skip_locked: bool, related=("lot__case", "leading_bid__registration")):
+    rounds = Auction.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(*related)
     return rounds if statuses is None else rounds.filter(status__in=statuses)
 
 

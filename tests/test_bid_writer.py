@@ -414,7 +414,8 @@ def test_a_batch_over_several_rounds_costs_the_statements_of_one(auction, alice,
 @pytest.mark.django_db
 def test_a_batchs_reads_neither_join_nor_sort(auction, alice, dave):
     """The models' default orderings would join the rounds to sort the registrations and repeated
-    bids read under the lock; only the lock itself is ordered (ascending ids, no deadlock)."""
+    bids read under the lock; only the lock itself is ordered (ascending ids, no deadlock), and it
+    joins only the leader the rules need, not the lot and case of every round of the batch."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -428,6 +429,7 @@ def test_a_batchs_reads_neither_join_nor_sort(auction, alice, dave):
     lock = [sql for sql in reads if sql.split(" FROM ")[1].startswith('"auctions_auction"')]
     others = [sql for sql in reads if sql not in lock]
     assert len(lock) == 1 and "ORDER BY" in lock[0]
+    assert '"bidding_bid"' in lock[0] and '"lots_lot"' not in lock[0] and '"lots_case"' not in lock[0]
     assert not [sql for sql in others if "JOIN" in sql or "ORDER BY" in sql]
 
 
