@@ -77,11 +77,25 @@ def publish_rollback_unsafe(auction_id: int, seq: int, text: str) -> None:
     process's hub subscribes to, handed to this process's publisher (in commit order, without
     waiting for Redis: the bid writer answers the next bids meanwhile). Embedded: a poke to this
     process's hub (the clock worker's events reach daphne through the hub's tail of the
-    AuctionEvent table)."""
-    if settings.REDIS_URL:
+    AuctionEvent table), or, in a bid writer process, to its daphne process's hub, with the
+    answers of the bids (`relay_events`)."""
+    if _relay is not None:
+        _relay(auction_id, seq, text)
+    elif settings.REDIS_URL:
         _publisher().put(auction_id, seq, text)
     else:
         fanout.poke(auction_id, seq, text)
+
+
+_relay = None
+
+
+def relay_events(sink) -> None:
+    """From now on this process hands its committed events to `sink(auction_id, seq, text)`
+    instead of publishing them: a bid writer process without Redis (bidding/writer_process.py),
+    whose daphne process pokes its own hub with them as it hands out the answers."""
+    global _relay
+    _relay = sink
 
 
 class Publisher:

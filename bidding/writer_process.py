@@ -1,4 +1,4 @@
-"""The bid writer in a process of its own: `settings.BID_WRITER = "process"`, the default with Redis.
+"""The bid writer in a process of its own: `settings.BID_WRITER = "process"`, the default.
 
 Why (docs/benchmarks.md, "the sixth round"): in one process, the writer's thread and the event loop
 that reads the sockets share one interpreter lock. Under a hot round's load each turn of the loop
@@ -8,8 +8,10 @@ the writer in a process of its own, the loop keeps its interpreter to itself.
 
 The daphne process keeps the writer's queue and its batching (`BidWriter`); its forwarding thread
 sends each batch over a socket pair to the writer process, which decides it with the same
-`BidWriter` (one transaction, answers after commit, events published to Redis as any process
-publishes them) and sends back the outcomes, which the daphne process hands to the waiting futures.
+`BidWriter` (one transaction, answers after commit) and sends back the outcomes, which the daphne
+process hands to the waiting futures. The events are published to Redis by the writer process, as
+any process publishes them; without Redis they come back with the outcomes, and the daphne process
+pokes its hub with them (`events.relay_events`) before it answers.
 Each daphne process has one writer process, so the bids of a round (routed to one daphne process)
 are still decided in the order that process received them. If the writer process dies, the bids
 it held are answered "unavailable" (retry with the same client_bid_id: a bid it committed is
@@ -33,6 +35,7 @@ from django.db import connection
 from auctions.outage import UNAVAILABLE
 
 from .errors import BidError, unavailable
+from .events import publish_rollback_unsafe, relay_events
 from .services import BidRequest
 from .writer import Answers, BidWriter, observe
 
@@ -112,13 +115,15 @@ class Child:
         thread does) until the writer process has gone."""
         while True:
             try:
-                outcomes, measures = self.connection.recv()
+                outcomes, measures, relayed = self.connection.recv()
             except (EOFError, OSError):
                 break
             except Exception:
                 logger.exception("bid writer process %s: an answer could not be read; it is stopped", self.process.pid)
                 self.process.kill()
                 break
+            for event in relayed:
+                publish_rollback_unsafe(*event)
             answers = Answers()
             for token, outcome in outcomes:
                 future = self.waiting.pop(token, None)
@@ -156,13 +161,15 @@ def _give_up(futures) -> None:
 
 # --- The writer process ------------------------------------------------------------------------
 class PipeAnswers(Answers):
-    """A batch's outcomes in the writer process, sent back together once the batch is decided."""
+    """A batch's outcomes in the writer process, sent back together once the batch is decided,
+    with the batch's events when there is no Redis to publish them."""
 
     def __init__(self, pipe: Connection):
         super().__init__()
         self.pipe = pipe
         self.outcomes: list = []
         self.measures: list = []
+        self.events: list = []
 
     def give(self, future, outcome) -> None:  # here a bid's "future" is its token
         self.given.add(id(future))
@@ -172,13 +179,16 @@ class PipeAnswers(Answers):
         self.measures.append((commit_seconds, batch_sizes))
 
     def hand_over(self) -> None:
-        self.pipe.send((self.outcomes, self.measures))
+        self.pipe.send((self.outcomes, self.measures, self.events))
 
 
 class PipeWriter(BidWriter):
     def __init__(self, pipe: Connection):
         super().__init__()
         self.pipe = pipe
+        if not settings.REDIS_URL:
+            # Events are committed while a batch is decided, so they join its answers.
+            relay_events(lambda *event: self.answers.events.append(event))
 
     def new_answers(self) -> Answers:
         return PipeAnswers(self.pipe)

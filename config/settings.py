@@ -161,13 +161,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Where each daphne process decides its bids (bidding/writer.py): "thread", a thread of its own, or
-# "process", a writer process of its own (bidding/writer_process.py), which keeps the process's
-# event loop clear of the writer's work under load. The writer process publishes its events
-# through Redis, so "process" needs REDIS_URL.
-BID_WRITER = os.environ.get("BID_WRITER", "process" if REDIS_URL else "thread")
-if BID_WRITER not in {"thread", "process"} or (BID_WRITER == "process" and not REDIS_URL):
-    raise ImproperlyConfigured('BID_WRITER must be "thread", or "process" with REDIS_URL set')
+# Where each daphne process decides its bids (bidding/writer.py): "process", a writer process of
+# its own (bidding/writer_process.py), which keeps the process's event loop clear of the writer's
+# work under load, or "thread", a thread of the daphne process.
+BID_WRITER = os.environ.get("BID_WRITER", "process")
+if BID_WRITER not in {"thread", "process"}:
+    raise ImproperlyConfigured('BID_WRITER must be "process" or "thread"')
 
 # --- Background tasks -----------------------------------------------------------------------
 # Notifications and court webhooks are huey tasks with retries; `manage.py run_huey` is the worker.
