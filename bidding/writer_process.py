@@ -37,7 +37,7 @@ from auctions.outage import UNAVAILABLE
 from .errors import BidError, unavailable
 from .events import publish_rollback_unsafe, relay_events
 from .services import BidRequest
-from .writer import Answers, BidWriter, observe
+from .writer import Answers, BidWriter, _signed_in, observe
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +147,7 @@ class Child:
 
 def _on_the_wire(request) -> tuple:
     """A `services.BidRequest` as plain values (`serve` makes it again): the user by id."""
-    user = request.user
-    user_id = user.pk if user and user.is_authenticated else None
+    user_id = request.user.pk if _signed_in(request.user) else None
     return user_id, request.raw_amount, request.client_bid_id, request.received_at, request.language
 
 

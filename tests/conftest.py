@@ -16,7 +16,7 @@ from tests.servers import live_processes  # noqa: F401  (fixture)
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # This process decides bids in a thread, where a test can watch the writer and move its clock; the
-# daphne processes the tests start keep the configuration's default (with Redis, a writer process).
+# daphne processes the tests start keep the configuration's default, a writer process.
 settings.BID_WRITER = "thread"
 
 

@@ -23,9 +23,7 @@ from bidding.consumers import NOT_FOUND_CLOSE_CODE, socket_language
 from bidding.routing import websocket_urlpatterns
 from bidding.services import check_place_bid
 from tests import factories
-from tests.test_bidding_support import (
-    run_async,
-)
+from tests.test_bidding_support import run_async
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 TIMEOUT = 3
