@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from auctions import clock
 from auctions.models import Auction
 from tests.test_browser_notices import serious_accessibility_problems
 from tests.test_public_support import lot_for, published_round, set_result
@@ -16,8 +17,11 @@ SCREENS = "/tmp/team/screens"
 
 
 def test_calendar_and_court_page_on_a_phone_and_a_desktop(live_processes, browser, court, other_court):
-    upcoming = published_round(lot_for(court, title="朝阳车位"), starts_in=timedelta(days=3))
-    published_round(lot_for(other_court, title="浦东商铺"), starts_in=timedelta(days=3, hours=2))
+    # Two rounds hours apart on one local day, three days ahead, whatever the hour the test runs.
+    midnight = timezone.localtime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    ten, noon = (midnight + timedelta(days=3, hours=hour) - clock.now() for hour in (10, 12))
+    upcoming = published_round(lot_for(court, title="朝阳车位"), starts_in=ten)
+    published_round(lot_for(other_court, title="浦东商铺"), starts_in=noon)
     set_result(
         published_round(lot_for(court, title="朝阳轿车"), starts_in=timedelta(days=-5)), Auction.Status.SOLD, 99_000
     )
