@@ -26,10 +26,12 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 # Serves http://$(HOST):$(PORT) under daphne, with the auction clock, the payments worker and the
-# task worker (huey: notifications, court webhooks) beside it; Ctrl-C stops them all.
+# task worker (huey: notifications, court webhooks) beside it; Ctrl-C stops them all. The shell ignores
+# INT and TERM while it stops its group: `kill 0` reaches the shell too.
 run: demo
 	@echo "Serving http://$(HOST):$(PORT)  (court console: /console/, API docs: /api/docs)"
-	@trap 'kill 0' EXIT INT TERM; \
+	@stop() { trap '' INT TERM; trap - EXIT; kill 0; wait; }; \
+	trap 'stop; exit 0' INT TERM; trap stop EXIT; \
 	$(PY) manage.py auction_clock & \
 	$(PY) manage.py payments_worker & \
 	$(PY) manage.py run_huey & \
