@@ -33,6 +33,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from auctions.outage import UNAVAILABLE
+from config.collector import tune_collector
 
 from .errors import BidError, unavailable
 from .events import publish_rollback_unsafe, relay_events
@@ -208,6 +209,7 @@ def serve(pipe: Connection) -> None:
     """Decides the bids that come over `pipe` until the daphne process closes it."""
     User = get_user_model()
     writer = PipeWriter(pipe)
+    tune_collector()
     while True:
         try:
             wire = pipe.recv()

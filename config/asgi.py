@@ -29,3 +29,7 @@ start_web_heartbeat()  # FA7: under daphne, tells the clock worker that bids can
 from bidding.writer import the_writer  # noqa: E402
 
 the_writer().start()  # a writer process takes a second to start: started with the server, not at the first bid
+
+from config.collector import tune_collector  # noqa: E402
+
+tune_collector()
