@@ -40,21 +40,19 @@ def _run() -> None:
 
 
 def _merged(calls: list[tuple]) -> list[tuple]:
-    """The outbid notices of one round queued together become one task with all their bids: in a
-    bidding war that is one queue write per round and batch of bids, not one per bid."""
+    """The outbid notices queued together become one task with all their bids, whatever their
+    rounds: in bidding wars on many rounds that is one queue write per batch of bids, not one per
+    round (a queue write is a commit with the embedded SQLite queue)."""
     merged: list[tuple] = []
-    outbid: dict[int, list] = {}
+    outbid: list[tuple[int, int]] = []
     for task, args in calls:
         if task is tasks.notify_outbid:
-            auction_id, *seqs = args
-            if auction_id in outbid:
-                outbid[auction_id].extend(seqs)
-                continue
-            outbid[auction_id] = seqs
-            merged.append((task, (auction_id,), seqs))
+            if not outbid:
+                merged.append((task, outbid))
+            outbid.extend(args)
         else:
-            merged.append((task, args, []))
-    return [(task, (*args, *seqs)) for task, args, seqs in merged]
+            merged.append((task, args))
+    return [(task, tuple(args)) for task, args in merged]
 
 
 def enqueue_soon(task, *args) -> None:
@@ -79,4 +77,4 @@ def disposal_step(sender, record, **kwargs):
 def round_event(sender, auction_id, kind, seq, data, **kwargs):
     """Only bids matter here, and only from the second one (the first outbids nobody)."""
     if kind == "bid" and data.get("seq", 0) > 1:
-        enqueue_soon(tasks.notify_outbid, auction_id, data["seq"])
+        enqueue_soon(tasks.notify_outbid, (auction_id, data["seq"]))

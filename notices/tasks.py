@@ -28,9 +28,11 @@ def notify_disposal(record_id: int) -> None:
 
 
 @db_task(retries=4, retry_delay=5, retry_backoff=BACKOFF)
-def notify_outbid(auction_id: int, bid_seq: int, *more_seqs: int) -> None:
-    """Outbid notices for one or more bids of a round (queued together: notices/receivers.py)."""
-    for seq in (bid_seq, *more_seqs):
+def notify_outbid(*bids: tuple[int, int]) -> None:
+    """Outbid notices for bids queued together (notices/receivers.py), each (round id, bid seq).
+    Written once each (a notice's key names its bid), so a retry after a failure part-way through
+    sends no notice twice."""
+    for auction_id, seq in bids:
         triggers.on_bid(auction_id, seq)
 
 

@@ -139,24 +139,25 @@ def test_receivers_hand_the_enqueue_to_a_background_thread(monkeypatch):
     assert ran == {"args": (7, 2), "thread": "notice-enqueue"}
 
 
-def test_outbid_notices_of_one_round_queued_together_become_one_task():
+def test_outbid_notices_queued_together_become_one_task_whatever_their_rounds():
     from notices import receivers, tasks
 
     def other(*args):
         return args
 
     calls = [
-        (tasks.notify_outbid, (7, 2)),
         (other, (1,)),
-        (tasks.notify_outbid, (8, 5)),
-        (tasks.notify_outbid, (7, 3)),
-        (tasks.notify_outbid, (7, 4)),
+        (tasks.notify_outbid, ((7, 2),)),
+        (other, (2,)),
+        (tasks.notify_outbid, ((8, 5),)),
+        (tasks.notify_outbid, ((7, 3),)),
     ]
     assert receivers._merged(calls) == [
-        (tasks.notify_outbid, (7, 2, 3, 4)),
         (other, (1,)),
-        (tasks.notify_outbid, (8, 5)),
+        (tasks.notify_outbid, ((7, 2), (8, 5), (7, 3))),
+        (other, (2,)),
     ]
+    assert receivers._merged([(other, (1,))]) == [(other, (1,))]
 
 
 def test_one_outbid_task_for_several_bids_tells_each_outbid_bidder(lot):
@@ -167,7 +168,7 @@ def test_one_outbid_task_for_several_bids_tells_each_outbid_bidder(lot):
     bid(alice, auction, "80000")
     bid(dave, auction, "81000", at=NOW + timedelta(seconds=1))
     bid(erin, auction, "82000", at=NOW + timedelta(seconds=2))
-    tasks.notify_outbid.call_local(auction.pk, 2, 3)
+    tasks.notify_outbid.call_local((auction.pk, 2), (auction.pk, 3))
     assert sorted((note.user.username, note.key) for note in notes(Kind.OUTBID)) == [
         (alice.username, f"outbid:{auction.pk}:2"),
         (dave.username, f"outbid:{auction.pk}:3"),
