@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 200  # bids taken from the queue at once; more wait for the next transaction
 IDLE_CLOSE = 1.0  # seconds without a bid before the writer gives its connection back
 SQLITE_PAUSE = 0.02  # seconds at least between two batches on SQLite (embedded mode)
-SQLITE_PAUSE_SHARE = 0.5  # and that share of the time the batch held SQLite's write lock
+SQLITE_PAUSE_SHARE = 0.35  # and that share of the time the batch held SQLite's write lock
 
 
 class BidWriter:
@@ -103,9 +103,10 @@ class BidWriter:
             if connection.vendor == "sqlite":
                 # SQLite has one write lock per file and no queue for it: a writer that takes it
                 # again at once starves the other processes (the clock worker could not close
-                # rounds under M8's load). A pause between batches, half as long as the batch held
-                # the lock, leaves it free at least a third of the time: a process waiting for it
-                # retries every 100 ms at most (SQLite's busy handler), so it finds it free soon.
+                # rounds under M8's load). A pause between batches, about a third as long as the
+                # batch held the lock, leaves it free at least a quarter of the time: a process
+                # waiting for it retries every 100 ms at most (SQLite's busy handler), so it finds
+                # it free soon.
                 # Bids queued meanwhile join the next batch.
                 time.sleep(max(SQLITE_PAUSE, SQLITE_PAUSE_SHARE * (time.monotonic() - started)))
 
