@@ -1,5 +1,6 @@
-"""The collector tuning of the processes that serve bids (config/collector.py), in a process of its
-own: freezing the pytest process's objects would keep them for the rest of the run."""
+"""The collector tuning of the processes that serve bids (config/collector.py), in a fresh process:
+tests that import config.asgi have tuned the pytest process already, so only a new interpreter
+shows the collector before and after."""
 
 import subprocess
 import sys
